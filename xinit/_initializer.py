@@ -1,0 +1,228 @@
+"""The :class:`Initializer` object and the one jitted function that runs every kernel."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import operator
+import warnings
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Protocol, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from xinit._dtypes import DTypeLike, check_dtype
+from xinit._errors import DivisionByZeroError
+from xinit._fans import TORCH, Layout, LayoutLike, as_layout, fans
+
+__all__ = ["Initializer", "Kernel", "Scalar", "check_shape"]
+
+#: A fan or gain: a Python number or a (possibly traced) JAX scalar.
+Scalar = Union[int, float, jax.Array, np.ndarray]
+
+
+class Kernel(Protocol):
+    """The pure function behind an initializer.
+
+    ``kernel(key, shape, fan_in, fan_out, gain, *, dtype, **hyperparameters)``
+    returns an array of ``shape``. ``fan_in``, ``fan_out`` and ``gain`` are
+    float32 scalars that may be traced; random kernels generate in float32 and
+    leave the cast to ``dtype`` to the caller.
+    """
+
+    def __call__(
+        self,
+        key: jax.Array,
+        shape: tuple[int, ...],
+        fan_in: jax.Array,
+        fan_out: jax.Array,
+        gain: jax.Array,
+        *,
+        dtype: np.dtype,
+        **hyperparameters: Any,
+    ) -> jax.Array: ...
+
+
+def check_shape(shape: object) -> tuple[int, ...]:
+    """Return ``shape`` as a tuple of non-negative ints or raise naming the value."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"shape must be a sequence of ints, got {shape!r}") from None
+    out = []
+    for d in dims:
+        if isinstance(d, bool):
+            raise TypeError(f"shape must be a sequence of ints, got {shape!r}")
+        try:
+            d = operator.index(d)
+        except TypeError:
+            raise TypeError(f"shape must be a sequence of ints, got {shape!r}") from None
+        if d < 0:
+            raise ValueError(f"shape must not have negative dimensions, got {tuple(dims)}")
+        out.append(d)
+    return tuple(out)
+
+
+def _as_f32(name: str, value: Scalar) -> jax.Array | np.ndarray:
+    if isinstance(value, (jax.Array, np.ndarray)):
+        if value.shape != ():
+            raise ValueError(f"{name} must be a scalar, got an array of shape {value.shape}")
+        return value.astype(jnp.float32)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    # A NumPy scalar is a concrete, strongly typed float32[] for jit: Python
+    # ints and floats of any value share one compiled program.
+    return np.float32(value)
+
+
+@dataclasses.dataclass(frozen=True, eq=True)
+class Initializer:
+    """An initialization scheme with its hyperparameters bound.
+
+    Build one with a constructor (``xinit.kaiming_uniform(a=0.1)``,
+    ``xinit.variance_scaling(1.0, "fan_in", "normal")``, ...), which validates
+    the hyperparameters; then call it any number of times. Initializers are
+    immutable and hashable, so they can be static arguments of ``jax.jit``.
+
+    Calling it runs ``kernel`` inside one shared ``jax.jit``; ``fan_in``,
+    ``fan_out`` and ``gain`` are traced, so changing them never recompiles.
+
+    Attributes:
+      name: the constructor's name, e.g. ``"kaiming_uniform"``.
+      kernel: the pure function that generates values (see :class:`Kernel`).
+      hyperparameters: the keyword arguments bound to ``kernel``, as sorted pairs.
+      gain: the gain used when a call passes none.
+      layout: how fans are computed from a shape when a call passes none.
+      fans_used: which of ``"fan_in"``/``"fan_out"`` the values depend on; a
+        call that omits a used fan gets it from the shape and ``layout``.
+      allow_int: whether integer and bool dtypes are accepted (deterministic schemes).
+      warn_empty: warn, as torch does, when asked for a zero-element array.
+      dtype: the dtype a call returns when it passes none (default float32).
+      zero_fan_ok: accept a fan of zero (torch's bias of an empty weight);
+        otherwise concrete fans must be positive.
+      check: an extra shape check, raising the error torch raises.
+    """
+
+    name: str
+    kernel: Kernel = dataclasses.field(repr=False)
+    hyperparameters: tuple[tuple[str, Hashable], ...] = ()
+    gain: float = 1.0
+    layout: Layout = TORCH
+    fans_used: tuple[str, ...] = ()
+    allow_int: bool = False
+    warn_empty: bool = False
+    zero_fan_ok: bool = False
+    dtype: np.dtype | None = None
+    # Derived from the hyperparameters, so it takes no part in equality.
+    check: Callable[[tuple[int, ...]], None] | None = dataclasses.field(
+        default=None, repr=False, compare=False
+    )
+
+    def __call__(
+        self,
+        key: jax.Array,
+        shape: Sequence[int],
+        fan_in: Scalar | None = None,
+        fan_out: Scalar | None = None,
+        gain: Scalar | None = None,
+        *,
+        dtype: DTypeLike | None = None,
+    ) -> jax.Array:
+        """Generate an array.
+
+        Args:
+          key: a JAX key (``xinit.key``, ``xinit.key_for``, ``jax.random.key``
+            or a legacy ``uint32[2]`` key).
+          shape: the array's shape.
+          fan_in: overrides the fan-in computed from ``shape`` and ``layout``.
+          fan_out: overrides the fan-out likewise.
+          gain: overrides :attr:`gain`.
+          dtype: the output dtype (default :attr:`dtype`, else float32); random
+            values are generated in float32 and cast last.
+
+        Returns:
+          An array of ``shape`` and ``dtype``.
+        """
+        shape = check_shape(shape)
+        dt = check_dtype(self.dtype if dtype is None else dtype, name=self.name, allow_int=self.allow_int)
+        _check_key(key)
+        if self.check is not None:
+            self.check(shape)
+        empty = math.prod(shape) == 0
+        given = {"fan_in": fan_in, "fan_out": fan_out}
+        missing = [f for f in self.fans_used if given[f] is None]
+        # torch's kaiming_* return before computing fans on an empty tensor.
+        if missing and not (empty and self.warn_empty):
+            computed = dict(zip(("fan_in", "fan_out"), fans(shape, self.layout)))
+            for f in missing:
+                given[f] = computed[f]
+        f32 = {f: _as_f32(f, 0 if v is None else v) for f, v in given.items()}
+        if not empty:
+            for f in self.fans_used:
+                _check_fan(self.name, f, f32[f], self.zero_fan_ok)
+        fi32, fo32 = f32["fan_in"], f32["fan_out"]
+        g32 = _as_f32("gain", self.gain if gain is None else gain)
+        if empty:
+            if self.warn_empty:
+                warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2)
+            return jnp.zeros(shape, dt)
+        return _generate(self, key, shape, dt, fi32, fo32, g32)
+
+    def with_layout(self, layout: LayoutLike) -> Initializer:
+        """The same scheme with fans computed in another layout."""
+        return dataclasses.replace(self, layout=as_layout(layout))
+
+    def with_dtype(self, dtype: DTypeLike) -> Initializer:
+        """The same scheme returning ``dtype`` when a call passes none."""
+        return dataclasses.replace(
+            self, dtype=check_dtype(dtype, name=self.name, allow_int=self.allow_int)
+        )
+
+    def fans(self, shape: Sequence[int]) -> tuple[int, int]:
+        """``(fan_in, fan_out)`` of ``shape`` in this initializer's layout."""
+        return fans(check_shape(shape), self.layout)
+
+
+def _check_fan(name: str, fan_name: str, fan: jax.Array | np.ndarray, zero_ok: bool) -> None:
+    if isinstance(fan, jax.core.Tracer):
+        return  # traced: the caller vouches for it
+    value = float(fan)
+    if value < 0 or (value == 0 and not zero_ok):
+        cls = ValueError if value < 0 else DivisionByZeroError
+        raise cls(f"{name}: {fan_name} must be positive, got {value:g}")
+
+
+def _check_key(key: object) -> None:
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        if key.shape != ():  # type: ignore[attr-defined]
+            raise ValueError(f"key must be a single key of shape (), got shape {key.shape}")  # type: ignore[attr-defined]
+        return
+    if dtype == np.uint32 and getattr(key, "shape", None) == (2,):
+        return  # legacy jax.random.PRNGKey, as jax.nn.initializers accept
+    raise TypeError(f"key must be a JAX PRNG key (xinit.key(seed) or jax.random.key), got {key!r}")
+
+
+def _run(
+    init: Initializer,
+    key: jax.Array,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    fan_in: jax.Array,
+    fan_out: jax.Array,
+    gain: jax.Array,
+) -> jax.Array:
+    out = init.kernel(
+        key, shape, fan_in, fan_out, gain, dtype=dtype, **dict(init.hyperparameters)
+    )
+    return out.astype(dtype)
+
+
+#: The single compiled entry point: one program per (initializer, shape, dtype).
+_generate = jax.jit(_run, static_argnames=("init", "shape", "dtype"))
