@@ -43,7 +43,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements", type=int, default=1 << 24)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "benchmarks-prng.md")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "docs" / "benchmarks-prng.md",
+    )
     args = parser.parse_args()
     n = args.elements
     shape = (n // 1024, 1024)
@@ -61,7 +65,9 @@ def main() -> None:
         bits = np.asarray(jax.random.key_data(key)).size * 32
         rows.append((impl, bits, tu, tn))
         print(f"{impl:14s} uniform {tu * 1e3:7.1f} ms  normal {tn * 1e3:7.1f} ms")
-    print(f"{'torch':14s} uniform {torch_uniform * 1e3:7.1f} ms  normal {torch_normal * 1e3:7.1f} ms")
+    print(
+        f"{'torch':14s} uniform {torch_uniform * 1e3:7.1f} ms  normal {torch_normal * 1e3:7.1f} ms"
+    )
 
     lines = [
         "# PRNG implementations: generation speed",

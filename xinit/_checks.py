@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["real", "finite"]
+__all__ = ["finite", "real"]
 
 
 def real(name: str, value: object) -> float:

@@ -60,26 +60,167 @@ def _catalogue() -> list[Entry]:
     c = jax.nn.initializers
     t_std = 0.87962566103423978
     return [
-        Entry("uniform", xinit.uniform, {"a": -0.5, "b": 1.5}, "torch", lambda fi, fo: 2 / math.sqrt(12), torch_name="uniform_"),
-        Entry("normal", xinit.normal, {"mean": 0.0, "std": 0.02}, "torch", lambda fi, fo: 0.02, lambda: c.normal(0.02), "normal_"),
-        Entry("trunc_normal", xinit.trunc_normal, {}, "torch", lambda fi, fo: _truncated_std(0, 1, -2, 2), torch_name="trunc_normal_"),
-        Entry("xavier_uniform", xinit.xavier_uniform, {"gain": 1.0}, "torch", lambda fi, fo: math.sqrt(2 / (fi + fo)), torch_name="xavier_uniform_"),
-        Entry("xavier_normal", xinit.xavier_normal, {"gain": g("tanh")}, "torch", lambda fi, fo: g("tanh") * math.sqrt(2 / (fi + fo)), torch_name="xavier_normal_"),
-        Entry("kaiming_uniform", xinit.kaiming_uniform, {"nonlinearity": "relu"}, "torch", lambda fi, fo: math.sqrt(2 / fi), torch_name="kaiming_uniform_"),
-        Entry("kaiming_normal", xinit.kaiming_normal, {"mode": "fan_out", "nonlinearity": "relu"}, "torch", lambda fi, fo: math.sqrt(2 / fo), torch_name="kaiming_normal_"),
-        Entry("orthogonal", xinit.orthogonal, {"gain": 1.0}, "torch", lambda fi, fo: 1 / math.sqrt(max(fi, fo)), torch_name="orthogonal_"),
-        Entry("sparse", xinit.sparse, {"sparsity": 0.1, "std": 0.01}, "torch", lambda fi, fo: 0.01 * math.sqrt(1 - math.ceil(0.1 * fo) / fo), torch_name="sparse_"),
-        Entry("torch_default_weight", xinit.torch_default_weight, {}, "torch", lambda fi, fo: 1 / math.sqrt(3 * fi), torch_name="nn.Linear weight"),
-        Entry("variance_scaling", xinit.variance_scaling, {"scale": 1 / 3, "mode": "fan_in", "distribution": "uniform"}, "flax", lambda fi, fo: 1 / math.sqrt(3 * fi), lambda: c.variance_scaling(1 / 3, "fan_in", "uniform")),
-        Entry("lecun_normal", xinit.lecun_normal, {}, "flax", lambda fi, fo: 1 / math.sqrt(fi), lambda: c.lecun_normal()),
-        Entry("lecun_uniform", xinit.lecun_uniform, {}, "flax", lambda fi, fo: 1 / math.sqrt(fi), lambda: c.lecun_uniform()),
-        Entry("glorot_normal", xinit.glorot_normal, {}, "flax", lambda fi, fo: math.sqrt(2 / (fi + fo)), lambda: c.glorot_normal()),
-        Entry("glorot_uniform", xinit.glorot_uniform, {}, "flax", lambda fi, fo: math.sqrt(2 / (fi + fo)), lambda: c.glorot_uniform()),
-        Entry("he_normal", xinit.he_normal, {}, "flax", lambda fi, fo: math.sqrt(2 / fi), lambda: c.he_normal()),
-        Entry("he_uniform", xinit.he_uniform, {}, "flax", lambda fi, fo: math.sqrt(2 / fi), lambda: c.he_uniform()),
-        Entry("truncated_normal", xinit.truncated_normal, {"stddev": 0.02}, "flax", lambda fi, fo: 0.02 * t_std, lambda: c.truncated_normal(0.02)),
-        Entry("jax_compat.uniform", jax_compat.uniform, {"scale": 0.1}, "flax", lambda fi, fo: 0.1 / math.sqrt(12), lambda: c.uniform(0.1)),
-        Entry("jax_compat.orthogonal", jax_compat.orthogonal, {}, "flax", lambda fi, fo: 1 / math.sqrt(max(fi, fo)), lambda: c.orthogonal()),
+        Entry(
+            "uniform",
+            xinit.uniform,
+            {"a": -0.5, "b": 1.5},
+            "torch",
+            lambda fi, fo: 2 / math.sqrt(12),
+            torch_name="uniform_",
+        ),
+        Entry(
+            "normal",
+            xinit.normal,
+            {"mean": 0.0, "std": 0.02},
+            "torch",
+            lambda fi, fo: 0.02,
+            lambda: c.normal(0.02),
+            "normal_",
+        ),
+        Entry(
+            "trunc_normal",
+            xinit.trunc_normal,
+            {},
+            "torch",
+            lambda fi, fo: _truncated_std(0, 1, -2, 2),
+            torch_name="trunc_normal_",
+        ),
+        Entry(
+            "xavier_uniform",
+            xinit.xavier_uniform,
+            {"gain": 1.0},
+            "torch",
+            lambda fi, fo: math.sqrt(2 / (fi + fo)),
+            torch_name="xavier_uniform_",
+        ),
+        Entry(
+            "xavier_normal",
+            xinit.xavier_normal,
+            {"gain": g("tanh")},
+            "torch",
+            lambda fi, fo: g("tanh") * math.sqrt(2 / (fi + fo)),
+            torch_name="xavier_normal_",
+        ),
+        Entry(
+            "kaiming_uniform",
+            xinit.kaiming_uniform,
+            {"nonlinearity": "relu"},
+            "torch",
+            lambda fi, fo: math.sqrt(2 / fi),
+            torch_name="kaiming_uniform_",
+        ),
+        Entry(
+            "kaiming_normal",
+            xinit.kaiming_normal,
+            {"mode": "fan_out", "nonlinearity": "relu"},
+            "torch",
+            lambda fi, fo: math.sqrt(2 / fo),
+            torch_name="kaiming_normal_",
+        ),
+        Entry(
+            "orthogonal",
+            xinit.orthogonal,
+            {"gain": 1.0},
+            "torch",
+            lambda fi, fo: 1 / math.sqrt(max(fi, fo)),
+            torch_name="orthogonal_",
+        ),
+        Entry(
+            "sparse",
+            xinit.sparse,
+            {"sparsity": 0.1, "std": 0.01},
+            "torch",
+            lambda fi, fo: 0.01 * math.sqrt(1 - math.ceil(0.1 * fo) / fo),
+            torch_name="sparse_",
+        ),
+        Entry(
+            "torch_default_weight",
+            xinit.torch_default_weight,
+            {},
+            "torch",
+            lambda fi, fo: 1 / math.sqrt(3 * fi),
+            torch_name="nn.Linear weight",
+        ),
+        Entry(
+            "variance_scaling",
+            xinit.variance_scaling,
+            {"scale": 1 / 3, "mode": "fan_in", "distribution": "uniform"},
+            "flax",
+            lambda fi, fo: 1 / math.sqrt(3 * fi),
+            lambda: c.variance_scaling(1 / 3, "fan_in", "uniform"),
+        ),
+        Entry(
+            "lecun_normal",
+            xinit.lecun_normal,
+            {},
+            "flax",
+            lambda fi, fo: 1 / math.sqrt(fi),
+            lambda: c.lecun_normal(),
+        ),
+        Entry(
+            "lecun_uniform",
+            xinit.lecun_uniform,
+            {},
+            "flax",
+            lambda fi, fo: 1 / math.sqrt(fi),
+            lambda: c.lecun_uniform(),
+        ),
+        Entry(
+            "glorot_normal",
+            xinit.glorot_normal,
+            {},
+            "flax",
+            lambda fi, fo: math.sqrt(2 / (fi + fo)),
+            lambda: c.glorot_normal(),
+        ),
+        Entry(
+            "glorot_uniform",
+            xinit.glorot_uniform,
+            {},
+            "flax",
+            lambda fi, fo: math.sqrt(2 / (fi + fo)),
+            lambda: c.glorot_uniform(),
+        ),
+        Entry(
+            "he_normal",
+            xinit.he_normal,
+            {},
+            "flax",
+            lambda fi, fo: math.sqrt(2 / fi),
+            lambda: c.he_normal(),
+        ),
+        Entry(
+            "he_uniform",
+            xinit.he_uniform,
+            {},
+            "flax",
+            lambda fi, fo: math.sqrt(2 / fi),
+            lambda: c.he_uniform(),
+        ),
+        Entry(
+            "truncated_normal",
+            xinit.truncated_normal,
+            {"stddev": 0.02},
+            "flax",
+            lambda fi, fo: 0.02 * t_std,
+            lambda: c.truncated_normal(0.02),
+        ),
+        Entry(
+            "jax_compat.uniform",
+            jax_compat.uniform,
+            {"scale": 0.1},
+            "flax",
+            lambda fi, fo: 0.1 / math.sqrt(12),
+            lambda: c.uniform(0.1),
+        ),
+        Entry(
+            "jax_compat.orthogonal",
+            jax_compat.orthogonal,
+            {},
+            "flax",
+            lambda fi, fo: 1 / math.sqrt(max(fi, fo)),
+            lambda: c.orthogonal(),
+        ),
     ]
 
 
@@ -95,7 +236,9 @@ def _row(entry: Entry, seed: int, impl: str | None, shape: tuple[int, ...]) -> d
     identical: bool | None = None
     if entry.jax is not None:
         theirs = np.asarray(entry.jax()(key, shape))
-        identical = bool(np.array_equal(np.asarray(init(key, shape)).view(np.uint32), theirs.view(np.uint32)))
+        identical = bool(
+            np.array_equal(np.asarray(init(key, shape)).view(np.uint32), theirs.view(np.uint32))
+        )
     return {
         "initializer": entry.name,
         "torch": entry.torch_name or "-",
@@ -116,10 +259,10 @@ def _fmt_bool(v: bool | None) -> str:
 
 def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)))
     print("  ".join("-" * w for w in widths))
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -129,7 +272,9 @@ def _demo(args: argparse.Namespace) -> int:
     entries = _catalogue()
     for i, entry in enumerate(entries):
         if not args.json:
-            print(f"\r[{i + 1}/{len(entries)}] {entry.name:<28}", end="", file=sys.stderr, flush=True)
+            print(
+                f"\r[{i + 1}/{len(entries)}] {entry.name:<28}", end="", file=sys.stderr, flush=True
+            )
         shape = torch_shape if entry.layout == "torch" else flax_shape
         rows.append(_row(entry, args.seed, args.impl, shape))
     elapsed = time.perf_counter() - start
@@ -142,18 +287,57 @@ def _demo(args: argparse.Namespace) -> int:
     stable = bool(np.array_equal(alone, again))
     ok = stable and all(r["std_ok"] and r["identical_to_jax"] is not False for r in rows)
     if args.json:
-        print(json.dumps({"seed": args.seed, "impl": args.impl or xinit.DEFAULT_IMPL, "rows": rows,
-                          "path_keys_stable": stable, "seconds": elapsed, "ok": ok}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "seed": args.seed,
+                    "impl": args.impl or xinit.DEFAULT_IMPL,
+                    "rows": rows,
+                    "path_keys_stable": stable,
+                    "seconds": elapsed,
+                    "ok": ok,
+                },
+                indent=2,
+            )
+        )
         return 0 if ok else 1
     print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
-    print(f"xinit {xinit.__version__}: seed {args.seed}, PRNG {args.impl or xinit.DEFAULT_IMPL}, "
-          f"jax {jax.__version__} on {jax.default_backend()}\n")
-    _print_table(
-        ["initializer", "torch", "layout", "shape", "fan_in", "fan_out", "expected std", "measured std", "std ok", "= jax.nn.initializers"],
-        [[r["initializer"], r["torch"], r["layout"], "x".join(map(str, r["shape"])), str(r["fan_in"]), str(r["fan_out"]),
-          f"{r['expected_std']:.6f}", f"{r['measured_std']:.6f}", _fmt_bool(r["std_ok"]), _fmt_bool(r["identical_to_jax"])] for r in rows],
+    print(
+        f"xinit {xinit.__version__}: seed {args.seed}, PRNG {args.impl or xinit.DEFAULT_IMPL}, "
+        f"jax {jax.__version__} on {jax.default_backend()}\n"
     )
-    print(f"\nKeys come from parameter paths: 'fc.weight' unchanged after deriving other keys: {_fmt_bool(stable)}")
+    _print_table(
+        [
+            "initializer",
+            "torch",
+            "layout",
+            "shape",
+            "fan_in",
+            "fan_out",
+            "expected std",
+            "measured std",
+            "std ok",
+            "= jax.nn.initializers",
+        ],
+        [
+            [
+                r["initializer"],
+                r["torch"],
+                r["layout"],
+                "x".join(map(str, r["shape"])),
+                str(r["fan_in"]),
+                str(r["fan_out"]),
+                f"{r['expected_std']:.6f}",
+                f"{r['measured_std']:.6f}",
+                _fmt_bool(r["std_ok"]),
+                _fmt_bool(r["identical_to_jax"]),
+            ]
+            for r in rows
+        ],
+    )
+    print(
+        f"\nKeys come from parameter paths: 'fc.weight' unchanged after deriving other keys: {_fmt_bool(stable)}"
+    )
     print(f"{len(rows)} initializers in {elapsed:.2f} s (first calls include compilation).")
     print("All checks passed." if ok else "SOME CHECKS FAILED.")
     return 0 if ok else 1
@@ -224,8 +408,18 @@ def _builders() -> list[str]:
 
 
 _NOT_BUILDERS = {
-    "calculate_gain", "canonical_path", "encode_path", "fans", "key", "key_for", "path_words",
-    "Initializer", "Layout", "DTypeError", "RangeError", "DivisionByZeroError",
+    "calculate_gain",
+    "canonical_path",
+    "encode_path",
+    "fans",
+    "key",
+    "key_for",
+    "path_words",
+    "Initializer",
+    "Layout",
+    "DTypeError",
+    "RangeError",
+    "DivisionByZeroError",
 }
 
 
@@ -265,15 +459,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xinit {xinit.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     common = _Parser(add_help=False)
-    common.add_argument("--seed", type=_seed, default=0, help="integer seed in [0, 2**64) (default 0)")
-    common.add_argument("--impl", choices=xinit.IMPLS, default=None, help=f"PRNG implementation (default {xinit.DEFAULT_IMPL})")
+    common.add_argument(
+        "--seed", type=_seed, default=0, help="integer seed in [0, 2**64) (default 0)"
+    )
+    common.add_argument(
+        "--impl",
+        choices=xinit.IMPLS,
+        default=None,
+        help=f"PRNG implementation (default {xinit.DEFAULT_IMPL})",
+    )
     common.add_argument("--json", action="store_true", help="machine-readable output")
-    demo = sub.add_parser("demo", parents=[common], help="every initializer: fans, std, parity with jax.nn.initializers")
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="every initializer: fans, std, parity with jax.nn.initializers",
+    )
     demo.set_defaults(run=_demo)
     show = sub.add_parser("show", parents=[common], help="one initializer's values and statistics")
     show.add_argument("name", help="an initializer name from `xinit list`")
     show.add_argument("--shape", type=int, nargs="+", default=[4, 3])
-    show.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a hyperparameter, e.g. -p gain=2")
+    show.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a hyperparameter, e.g. -p gain=2",
+    )
     show.add_argument("--layout", choices=("torch", "flax"), default=None)
     show.add_argument("--dtype", default="float32")
     show.add_argument("--path", default="weight", help="the parameter path the key is derived from")

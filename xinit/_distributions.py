@@ -13,7 +13,6 @@ import warnings
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
-import numpy as np
 
 from xinit._checks import finite
 from xinit._errors import DivisionByZeroError, RangeError
@@ -21,12 +20,12 @@ from xinit._initializer import Initializer
 from xinit._sampling import standard_normal, truncated_standard_normal
 
 __all__ = [
-    "uniform",
     "normal",
+    "scaled_normal",
+    "scaled_uniform",
     "trunc_normal",
     "truncated_normal",
-    "scaled_uniform",
-    "scaled_normal",
+    "uniform",
 ]
 
 _f32 = jnp.float32
@@ -34,7 +33,10 @@ _f32 = jnp.float32
 
 def _uniform_kernel(key, shape, fan_in, fan_out, gain, *, dtype, a, b):  # type: ignore[no-untyped-def]
     del fan_in, fan_out, gain, dtype
-    return jax.random.uniform(key, shape, _f32, a, b)
+    x = jax.random.uniform(key, shape, _f32, a, b)
+    # float32 rounding of u * (b - a) + a can reach b on a narrow interval;
+    # torch maps such values back to a, which keeps the interval half-open.
+    return jnp.where(x >= _f32(b), _f32(a), x)
 
 
 def _normal_kernel(key, shape, fan_in, fan_out, gain, *, dtype, mean, std):  # type: ignore[no-untyped-def]
@@ -77,7 +79,8 @@ def uniform(a: float = 0.0, b: float = 1.0) -> Initializer:
     r"""torch's ``uniform_``: :math:`U[a, b)`.
 
     ``x = max(a, u * (b - a) + a)`` with ``u`` JAX's float32 uniform on
-    ``[0, 1)`` (23 random mantissa bits; torch draws 24). ``a == b`` fills
+    ``[0, 1)`` (23 random mantissa bits; torch draws 24); a value that float32
+    rounding pushes to ``b`` becomes ``a``, as in torch. ``a == b`` fills
     with ``a``, as in torch.
 
     Raises:
@@ -166,7 +169,9 @@ def truncated_normal(stddev: float = 1e-2, lower: float = -2.0, upper: float = 2
     if stddev < 0:
         raise RangeError(f"truncated_normal: stddev must be >= 0, got stddev={stddev:g}")
     if lower >= upper:
-        raise RangeError(f"truncated_normal: lower must be < upper, got lower={lower:g}, upper={upper:g}")
+        raise RangeError(
+            f"truncated_normal: lower must be < upper, got lower={lower:g}, upper={upper:g}"
+        )
     return Initializer(
         "truncated_normal",
         _truncated_normal_kernel,
@@ -180,7 +185,9 @@ def scaled_uniform(scale: float = 1e-2) -> Initializer:
     Bit-identical to ``jax.nn.initializers.uniform`` (float32). Available as
     ``xinit.jax_compat.uniform``.
     """
-    return Initializer("scaled_uniform", _scaled_uniform_kernel, (("scale", finite("scale", scale)),))
+    return Initializer(
+        "scaled_uniform", _scaled_uniform_kernel, (("scale", finite("scale", scale)),)
+    )
 
 
 def scaled_normal(stddev: float = 1e-2) -> Initializer:

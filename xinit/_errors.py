@@ -10,7 +10,7 @@ the error is also an instance of the Python type that describes the mistake
 
 from __future__ import annotations
 
-__all__ = ["DTypeError", "RangeError", "DivisionByZeroError"]
+__all__ = ["DTypeError", "DivisionByZeroError", "RangeError"]
 
 
 class DTypeError(TypeError, NotImplementedError):

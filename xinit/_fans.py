@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Literal, Union
+from typing import Literal
 
-__all__ = ["Layout", "TORCH", "FLAX", "LayoutLike", "fans", "as_layout"]
+__all__ = ["FLAX", "TORCH", "Layout", "LayoutLike", "as_layout", "fans"]
 
-Axes = Union[int, tuple[int, ...]]
+Axes = int | tuple[int, ...]
 
 
 def _as_axes(name: str, value: int | Sequence[int]) -> tuple[int, ...]:
@@ -66,7 +66,7 @@ TORCH = Layout(in_axis=1, out_axis=0, name="torch")
 #: JAX/Flax/Keras convention: ``(*k, in, out)``; equals ``jax.nn.initializers`` defaults.
 FLAX = Layout(in_axis=-2, out_axis=-1, name="flax")
 
-LayoutLike = Union[Layout, Literal["torch", "flax"]]
+LayoutLike = Layout | Literal["torch", "flax"]
 
 
 def as_layout(layout: LayoutLike) -> Layout:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["calculate_gain", "NONLINEARITIES"]
+__all__ = ["NONLINEARITIES", "calculate_gain"]
 
 _LINEAR = (
     "linear",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from xinit._errors import DivisionByZeroError
 from xinit._initializer import Initializer
 
-__all__ = ["eye", "dirac"]
+__all__ = ["dirac", "eye"]
 
 
 def _eye_kernel(key, shape, fan_in, fan_out, gain, *, dtype):  # type: ignore[no-untyped-def]
@@ -54,12 +55,15 @@ def dirac(groups: int = 1) -> Initializer:
 
     Raises:
       TypeError: ``groups`` is not an int.
-      ValueError: ``groups < 1`` (built); a shape that is not 3/4/5-D or whose
+      DivisionByZeroError: ``groups == 0`` (torch: ``ZeroDivisionError``).
+      ValueError: ``groups < 0`` (built); a shape that is not 3/4/5-D or whose
         dim 0 is not divisible by ``groups`` (called), with torch's messages.
     """
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
         raise TypeError(f"dirac: groups must be an int, got {groups!r}")
     groups = int(groups)
+    if groups == 0:
+        raise DivisionByZeroError("dirac: groups must be >= 1, got groups=0")
     if groups < 1:
         raise ValueError(f"dirac: groups must be >= 1, got groups={groups}")
 

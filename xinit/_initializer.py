@@ -7,7 +7,7 @@ import math
 import operator
 import warnings
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -20,7 +20,7 @@ from xinit._fans import TORCH, Layout, LayoutLike, as_layout, fans
 __all__ = ["Initializer", "Kernel", "Scalar", "check_shape"]
 
 #: A fan or gain: a Python number or a (possibly traced) JAX scalar.
-Scalar = Union[int, float, jax.Array, np.ndarray]
+Scalar = int | float | jax.Array | np.ndarray
 
 
 class Kernel(Protocol):
@@ -150,7 +150,9 @@ class Initializer:
           An array of ``shape`` and ``dtype``.
         """
         shape = check_shape(shape)
-        dt = check_dtype(self.dtype if dtype is None else dtype, name=self.name, allow_int=self.allow_int)
+        dt = check_dtype(
+            self.dtype if dtype is None else dtype, name=self.name, allow_int=self.allow_int
+        )
         _check_key(key)
         if self.check is not None:
             self.check(shape)
@@ -159,7 +161,7 @@ class Initializer:
         missing = [f for f in self.fans_used if given[f] is None]
         # torch's kaiming_* return before computing fans on an empty tensor.
         if missing and not (empty and self.warn_empty):
-            computed = dict(zip(("fan_in", "fan_out"), fans(shape, self.layout)))
+            computed = dict(zip(("fan_in", "fan_out"), fans(shape, self.layout), strict=False))
             for f in missing:
                 given[f] = computed[f]
         f32 = {f: _as_f32(f, 0 if v is None else v) for f, v in given.items()}
@@ -170,7 +172,9 @@ class Initializer:
         g32 = _as_f32("gain", self.gain if gain is None else gain)
         if empty:
             if self.warn_empty:
-                warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2)
+                warnings.warn(
+                    "Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2
+                )
             return jnp.zeros(shape, dt)
         return _generate(self, key, shape, dt, fi32, fo32, g32)
 
@@ -218,9 +222,7 @@ def _run(
     fan_out: jax.Array,
     gain: jax.Array,
 ) -> jax.Array:
-    out = init.kernel(
-        key, shape, fan_in, fan_out, gain, dtype=dtype, **dict(init.hyperparameters)
-    )
+    out = init.kernel(key, shape, fan_in, fan_out, gain, dtype=dtype, **dict(init.hyperparameters))
     return out.astype(dtype)
 
 

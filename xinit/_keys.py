@@ -11,7 +11,6 @@ import hashlib
 import operator
 import re
 from collections.abc import Sequence
-from typing import Union
 
 import jax
 import numpy as np
@@ -21,11 +20,11 @@ __all__ = [
     "IMPLS",
     "KEY_SCHEME_VERSION",
     "Path",
+    "canonical_path",
+    "encode_path",
     "key",
     "key_for",
-    "encode_path",
     "path_words",
-    "canonical_path",
 ]
 
 #: Version of the path encoding and key derivation described in ``docs/spec.md``.
@@ -44,8 +43,8 @@ DEFAULT_IMPL = "threefry4x32"
 _SEED_LIMIT = 2**64
 _U32 = 0xFFFFFFFF
 
-Segment = Union[str, int]
-Path = Union[str, Sequence[Segment]]
+Segment = str | int
+Path = str | Sequence[Segment]
 
 
 def _check_impl(impl: str | None) -> str:
@@ -192,7 +191,9 @@ def key_for(seed_or_key: int | jax.Array, path: Path, impl: str | None = None) -
             raise ValueError("impl must be None when seed_or_key is a key: the key carries its own")
         root = seed_or_key
         if getattr(root, "shape", None) != ():
-            raise ValueError(f"seed_or_key must be a single key of shape (), got shape {root.shape}")
+            raise ValueError(
+                f"seed_or_key must be a single key of shape (), got shape {root.shape}"
+            )
     elif hasattr(seed_or_key, "dtype") and not isinstance(seed_or_key, np.integer):
         raise TypeError(
             "seed_or_key must be an integer seed or a typed key from xinit.key / "

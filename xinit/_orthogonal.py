@@ -12,7 +12,7 @@ import numpy as np
 from xinit._checks import finite
 from xinit._initializer import Initializer
 
-__all__ = ["orthogonal", "delta_orthogonal", "jax_orthogonal"]
+__all__ = ["delta_orthogonal", "jax_orthogonal", "orthogonal"]
 
 _f32 = jnp.float32
 
@@ -21,7 +21,7 @@ def _orthogonal_kernel(key, shape, fan_in, fan_out, gain, *, dtype, column_axis)
     del fan_in, fan_out, dtype
     n_rows, n_cols = math.prod(shape) // shape[column_axis], shape[column_axis]
     q = jax.random.orthogonal(key, n_rows, (), _f32, n_cols)
-    q = jnp.reshape(q, tuple(np.delete(shape, column_axis)) + (n_cols,))
+    q = jnp.reshape(q, (*tuple(np.delete(shape, column_axis)), n_cols))
     q = jnp.moveaxis(q, -1, column_axis)
     return gain * q
 
@@ -74,7 +74,9 @@ def jax_orthogonal(scale: float = 1.0, column_axis: int = -1) -> Initializer:
         if len(shape) < 2:
             raise ValueError("orthogonal initializer requires at least a 2D shape")
         if not -len(shape) <= column_axis < len(shape):
-            raise ValueError(f"orthogonal: column_axis={column_axis} is out of range for shape {shape}")
+            raise ValueError(
+                f"orthogonal: column_axis={column_axis} is out of range for shape {shape}"
+            )
 
     return Initializer(
         "jax_orthogonal",
@@ -86,7 +88,9 @@ def jax_orthogonal(scale: float = 1.0, column_axis: int = -1) -> Initializer:
 
 
 def _delta_orthogonal_kernel(key, shape, fan_in, fan_out, gain, *, dtype, column_axis):  # type: ignore[no-untyped-def]
-    ortho = _orthogonal_kernel(key, shape[-2:], fan_in, fan_out, gain, dtype=dtype, column_axis=column_axis)
+    ortho = _orthogonal_kernel(
+        key, shape[-2:], fan_in, fan_out, gain, dtype=dtype, column_axis=column_axis
+    )
     centre = tuple((k - 1) // 2 for k in shape[:-2])
     return jnp.zeros(shape, _f32).at[centre].set(ortho)
 
@@ -113,7 +117,9 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1) -> Initializer:
         if shape[-1] < shape[-2]:
             raise ValueError("`fan_in` must be less or equal than `fan_out`. ")
         if not -2 <= column_axis < 2:
-            raise ValueError(f"delta_orthogonal: column_axis={column_axis} is out of range for a 2-D matrix")
+            raise ValueError(
+                f"delta_orthogonal: column_axis={column_axis} is out of range for a 2-D matrix"
+            )
 
     return Initializer(
         "delta_orthogonal",

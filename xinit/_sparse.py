@@ -56,4 +56,6 @@ def sparse(sparsity: float, std: float = 0.01) -> Initializer:
         raise RangeError(f"sparse: sparsity must be in [0, 1], got sparsity={sparsity:g}")
     if std < 0:
         raise RangeError(f"sparse: std must be >= 0, got std={std:g}")
-    return Initializer("sparse", _sparse_kernel, (("sparsity", sparsity), ("std", std)), check=_check_2d)
+    return Initializer(
+        "sparse", _sparse_kernel, (("sparsity", sparsity), ("std", std)), check=_check_2d
+    )

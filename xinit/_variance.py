@@ -26,29 +26,30 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from xinit._errors import RangeError
 from xinit._fans import FLAX, TORCH, Layout, LayoutLike, as_layout
 from xinit._gain import calculate_gain
 from xinit._initializer import Initializer
 from xinit._sampling import standard_normal, truncated_standard_normal
 
 __all__ = [
-    "MODES",
     "DISTRIBUTIONS",
+    "MODES",
     "TRUNCATED_NORMAL_STD",
-    "scaled_variance",
-    "variance_scaling",
-    "glorot_uniform",
     "glorot_normal",
-    "lecun_uniform",
-    "lecun_normal",
-    "he_uniform",
+    "glorot_uniform",
     "he_normal",
-    "xavier_uniform",
-    "xavier_normal",
-    "kaiming_uniform",
+    "he_uniform",
     "kaiming_normal",
-    "torch_default_weight",
+    "kaiming_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "scaled_variance",
     "torch_default_bias",
+    "torch_default_weight",
+    "variance_scaling",
+    "xavier_normal",
+    "xavier_uniform",
 ]
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -98,9 +99,7 @@ def _ff_sqrt(x_hi: jax.Array, x_lo: jax.Array) -> tuple[jax.Array, jax.Array]:
     return hi, c - (hi - r)
 
 
-def scaled_variance(
-    scale: float, mode: str, fan_in: jax.Array, fan_out: jax.Array
-) -> jax.Array:
+def scaled_variance(scale: float, mode: str, fan_in: jax.Array, fan_out: jax.Array) -> jax.Array:
     """``float32(scale / n)`` with ``n`` the mode's denominator, as JAX rounds it.
 
     ``fan_in`` and ``fan_out`` are float32 scalars (possibly traced) holding
@@ -275,27 +274,45 @@ def _fields(init: Initializer) -> dict[str, object]:
 
 
 glorot_uniform = _jax_named(
-    "glorot_uniform", 1.0, "fan_avg", "uniform",
+    "glorot_uniform",
+    1.0,
+    "fan_avg",
+    "uniform",
     "Glorot/Xavier uniform: U(±sqrt(6/(fan_in+fan_out))) (Glorot & Bengio, 2010).",
 )
 glorot_normal = _jax_named(
-    "glorot_normal", 1.0, "fan_avg", "truncated_normal",
+    "glorot_normal",
+    1.0,
+    "fan_avg",
+    "truncated_normal",
     "Glorot/Xavier normal, truncated at ±2σ with std sqrt(2/(fan_in+fan_out)) after truncation.",
 )
 lecun_uniform = _jax_named(
-    "lecun_uniform", 1.0, "fan_in", "uniform",
+    "lecun_uniform",
+    1.0,
+    "fan_in",
+    "uniform",
     "LeCun uniform: U(±sqrt(3/fan_in)) (LeCun et al., Efficient BackProp, 1998).",
 )
 lecun_normal = _jax_named(
-    "lecun_normal", 1.0, "fan_in", "truncated_normal",
+    "lecun_normal",
+    1.0,
+    "fan_in",
+    "truncated_normal",
     "LeCun normal, truncated at ±2σ with std sqrt(1/fan_in) after truncation (Flax's default kernel init).",
 )
 he_uniform = _jax_named(
-    "he_uniform", 2.0, "fan_in", "uniform",
+    "he_uniform",
+    2.0,
+    "fan_in",
+    "uniform",
     "He/Kaiming uniform: U(±sqrt(6/fan_in)) (He et al., 2015).",
 )
 he_normal = _jax_named(
-    "he_normal", 2.0, "fan_in", "truncated_normal",
+    "he_normal",
+    2.0,
+    "fan_in",
+    "truncated_normal",
     "He/Kaiming normal, truncated at ±2σ with std sqrt(2/fan_in) after truncation "
     "(torch's kaiming_normal is untruncated: use xinit.kaiming_normal for that).",
 )
@@ -304,12 +321,14 @@ he_normal = _jax_named(
 # -- torch's xavier and kaiming ---------------------------------------------------------
 
 
-def _check_gain(gain: object) -> float:
+def _check_gain(name: str, gain: object) -> float:
     if isinstance(gain, bool) or not isinstance(gain, (int, float, np.number)):
-        raise TypeError(f"gain must be a real number, got {gain!r}")
+        raise TypeError(f"{name}: gain must be a real number, got {gain!r}")
     g = float(gain)
     if not math.isfinite(g):
-        raise ValueError(f"gain must be finite, got {gain!r}")
+        raise ValueError(f"{name}: gain must be finite, got {gain!r}")
+    if g < 0:  # torch: a reversed uniform range or a negative std, RuntimeError
+        raise RangeError(f"{name}: gain must be >= 0, got gain={g:g}")
     return g
 
 
@@ -323,7 +342,14 @@ def xavier_uniform(gain: float = 1.0) -> Initializer:
       Glorot & Bengio, "Understanding the difficulty of training deep
       feedforward neural networks", 2010.
     """
-    return _variance("xavier_uniform", 1.0, "fan_avg", "uniform", layout=TORCH, gain=_check_gain(gain))
+    return _variance(
+        "xavier_uniform",
+        1.0,
+        "fan_avg",
+        "uniform",
+        layout=TORCH,
+        gain=_check_gain("xavier_uniform", gain),
+    )
 
 
 def xavier_normal(gain: float = 1.0) -> Initializer:
@@ -334,7 +360,14 @@ def xavier_normal(gain: float = 1.0) -> Initializer:
     References:
       Glorot & Bengio, 2010.
     """
-    return _variance("xavier_normal", 1.0, "fan_avg", "normal", layout=TORCH, gain=_check_gain(gain))
+    return _variance(
+        "xavier_normal",
+        1.0,
+        "fan_avg",
+        "normal",
+        layout=TORCH,
+        gain=_check_gain("xavier_normal", gain),
+    )
 
 
 def _kaiming_gain(a: float, mode: str, nonlinearity: str) -> float:
@@ -392,7 +425,14 @@ def torch_default_weight(layout: LayoutLike = "torch") -> Initializer:
     is ``variance_scaling(1/3, "fan_in", "uniform")`` in ``layout``, the same
     values as that JAX initializer for the same key and fans.
     """
-    return _variance("torch_default_weight", 1.0 / 3.0, "fan_in", "uniform", layout=as_layout(layout))
+    return _variance(
+        "torch_default_weight",
+        1.0 / 3.0,
+        "fan_in",
+        "uniform",
+        layout=as_layout(layout),
+        warn_empty=True,
+    )
 
 
 def torch_default_bias() -> Initializer:
