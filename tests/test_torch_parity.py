@@ -293,7 +293,6 @@ def test_random_scheme_matches_torch(name, hyper, warn, shape):
         assert np.abs(x).max() >= th.hi * (1 - 2e-3)
 
 
-
 @pytest.mark.parametrize(
     ("a", "b"), [(1.0, 1.0000001), (0.5, 0.50001), (100.0, 100.001), (-3.0, -2.99999)]
 )
