@@ -20,6 +20,7 @@ import tomllib
 
 import xinit
 from xinit import jax_compat
+from xinit.adapters import torch as xt
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPECT_INSTALLED = os.environ.get("XINIT_EXPECT_INSTALLED") == "1"
@@ -75,8 +76,8 @@ def test_tests_run_against_the_installed_package() -> None:
         (ROOT / "adapters", installed.parent / "adapters"),
     ]
     for src_dir, dst_dir in sources:
-        for src in sorted(src_dir.glob("*.py")):
-            assert (dst_dir / src.name).read_bytes() == src.read_bytes(), (
+        for src in sorted(src_dir.rglob("*.py")):
+            assert (dst_dir / src.relative_to(src_dir)).read_bytes() == src.read_bytes(), (
                 f"{src} differs from the installed copy: run scripts/setup.sh"
             )
 
@@ -113,6 +114,8 @@ def test_wheel_contents(tmp_path: Path) -> None:
         "xinit/__init__.py",
         "xinit/py.typed",
         "xinit/adapters/__init__.py",
+        "xinit/adapters/_scheme.py",
+        "xinit/adapters/torch/__init__.py",
         "xinit/jax_compat.py",
     ]:
         assert required in names
@@ -168,7 +171,8 @@ def _documentation(namespace: types.ModuleType, name: str) -> str:
 @pytest.mark.parametrize(
     ("namespace", "name"),
     [(xinit, n) for n in xinit.__all__ if n != "__version__"]
-    + [(jax_compat, n) for n in jax_compat.__all__],
+    + [(jax_compat, n) for n in jax_compat.__all__]
+    + [(xt, n) for n in xt.__all__],
     ids=lambda v: v if isinstance(v, str) else v.__name__,
 )
 def test_public_names_exist_and_are_documented(namespace: types.ModuleType, name: str) -> None:
@@ -178,7 +182,7 @@ def test_public_names_exist_and_are_documented(namespace: types.ModuleType, name
 
 
 def test_all_lists_are_consistent() -> None:
-    for namespace in [xinit, jax_compat]:
+    for namespace in [xinit, jax_compat, xt]:
         assert len(set(namespace.__all__)) == len(namespace.__all__)
     assert "__version__" in xinit.__all__ and isinstance(xinit.__version__, str)
     # every public initializer constructor of the top level is exported

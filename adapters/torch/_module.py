@@ -1,0 +1,247 @@
+"""Initialize whole torch modules: :func:`init_module` and :func:`materialize`.
+
+Both follow the same three steps, so a failed call changes nothing:
+
+1. plan: walk the module, ask the scheme for every parameter's
+   :class:`~xinit.adapters._scheme.Assignment`, and report every parameter it
+   has none for;
+2. generate: one JAX array per parameter, on the parameter's device, from the
+   key ``xinit.key_for(seed, path)`` of its ``state_dict`` name;
+3. hand over: each array becomes the parameter's storage through DLPack,
+   without a copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import torch
+from torch import nn
+
+import xinit
+from xinit.adapters._scheme import KEEP, Assignment, SchemeLike, as_scheme
+from xinit.adapters.torch._handover import generation_dtype, on_device, to_torch
+from xinit.adapters.torch._walk import Entry, walk
+
+__all__ = ["init_module", "materialize"]
+
+_MAX_LISTED = 8
+
+
+def _root_key(seed: int | jax.Array) -> jax.Array:
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return xinit.key(seed)
+    if hasattr(seed, "dtype") and jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key):
+        return seed
+    raise TypeError(f"seed must be an integer or a JAX key (xinit.key(...)), got {seed!r}")
+
+
+def _listing(paths: Sequence[str]) -> str:
+    shown = ", ".join(paths[:_MAX_LISTED])
+    more = len(paths) - _MAX_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _plan(
+    module: nn.Module, scheme: SchemeLike, *, allow_keep: bool
+) -> list[tuple[Entry, Assignment]]:
+    """Every parameter with its assignment; raises before anything is generated."""
+    resolved = as_scheme(scheme)
+    plan: list[tuple[Entry, Assignment]] = []
+    unmatched: list[str] = []
+    for entry in walk(module):
+        got = resolved(entry.info)
+        if got is None:
+            unmatched.append(f"{entry.info.path!r} ({type(entry.owner).__name__})")
+        elif got is KEEP:
+            if not allow_keep:
+                raise ValueError(
+                    f"scheme keeps {entry.info.path!r}, but a meta parameter has no values to "
+                    "keep: give it an initializer"
+                )
+        elif isinstance(got, Assignment):
+            plan.append((entry, got))
+        else:
+            raise TypeError(
+                f"scheme returned {got!r} for {entry.info.path!r}; expected an Assignment, KEEP or None"
+            )
+    if unmatched:
+        raise ValueError(
+            f"scheme {scheme!r} has no initializer for {len(unmatched)} parameter(s): "
+            f"{_listing(unmatched)}. Add a Rule for them, or use "
+            "Rules(..., fallback='keep' or 'torch')"
+        )
+    return plan
+
+
+def _values(entry: Entry, a: Assignment, root: jax.Array) -> jax.Array:
+    """Generate one parameter's values (on the current default JAX device)."""
+    info = entry.info
+    dtype = generation_dtype(entry.param.dtype, what=f"parameter {info.path!r}")
+    key = xinit.key_for(root, info.path)
+    try:
+        if a.blocks > 1:
+            rows, rest = divmod(info.shape[0], a.blocks)
+            if rest:
+                raise ValueError(f"{a.blocks} blocks do not divide axis 0 of shape {info.shape}")
+            shape = (rows, *info.shape[1:])
+            parts = [
+                a.init(jax.random.fold_in(key, i), shape, a.fan_in, a.fan_out, dtype=dtype)
+                for i in range(a.blocks)
+            ]
+            values = jnp.concatenate(parts)
+        else:
+            values = a.init(key, info.shape, a.fan_in, a.fan_out, dtype=dtype)
+        if a.zero_row is not None:
+            values = values.at[a.zero_row].set(0)
+    except (ValueError, TypeError, ZeroDivisionError, NotImplementedError, RuntimeError) as exc:
+        raise type(exc)(f"parameter {info.path!r} ({info.kind}, {a.init.name}): {exc}") from exc
+    return values
+
+
+def _generate(
+    plan: list[tuple[Entry, Assignment]], seed: int | jax.Array, device: torch.device | None
+) -> list[torch.Tensor]:
+    """One torch tensor per planned parameter, on ``device`` (default: the parameter's)."""
+    root = _root_key(seed)
+    by_device: dict[torch.device, list[int]] = {}
+    for i, (entry, _) in enumerate(plan):
+        by_device.setdefault(device or entry.param.device, []).append(i)
+    out: list[torch.Tensor | None] = [None] * len(plan)
+    for dev, indices in by_device.items():
+        with on_device(dev):
+            for i in indices:
+                entry, a = plan[i]
+                out[i] = to_torch(_values(entry, a, root), dev, entry.param.dtype)
+    return out  # type: ignore[return-value]
+
+
+def init_module(
+    module: nn.Module, scheme: SchemeLike = "torch", *, seed: int | jax.Array
+) -> nn.Module:
+    """Initialize every parameter of ``module`` in place and return it.
+
+    Each parameter's values are generated by JAX on the parameter's device
+    from ``xinit.key_for(seed, name)``, with ``name`` its ``state_dict`` name,
+    and become the parameter's storage through DLPack without a copy. The
+    ``Parameter`` objects stay the same, so optimizers built earlier,
+    ``requires_grad``, hooks and tied parameters keep working; a tied
+    parameter is initialized once, by its first owner in ``named_parameters()``
+    order. A non-contiguous parameter (``channels_last``) keeps its memory
+    format: its values are copied in.
+
+    Args:
+      module: any ``torch.nn.Module`` with real (not meta) parameters.
+      scheme: ``"torch"`` (PyTorch's layer defaults), ``"flax"`` (Flax's
+        defaults for torch layers), a :class:`~xinit.adapters.torch.Rules`, or
+        a callable from ``ParamInfo`` to an ``Assignment``.
+      seed: an integer in ``[0, 2**64)`` or a JAX key.
+
+    Returns:
+      ``module``.
+
+    Raises:
+      ValueError: the scheme has no initializer for some parameters (all are
+        named), a parameter is on the meta device (use :func:`materialize`),
+        or a parameter's initializer refuses its shape (named).
+      TypeError: a bad seed, scheme or parameter dtype.
+
+    Nothing is changed when it raises.
+    """
+    _root_key(seed)
+    meta = [e.info.path for e in walk(module) if e.param.is_meta]
+    if meta:
+        raise ValueError(
+            f"parameters on the meta device have no storage to fill: {_listing(meta)}; "
+            "use materialize(module, scheme, seed=..., device=...)"
+        )
+    plan = _plan(module, scheme, allow_keep=True)
+    tensors = _generate(plan, seed, None)
+    with torch.no_grad():
+        for (entry, _), tensor in zip(plan, tensors, strict=True):
+            param = entry.param
+            if param.is_contiguous():
+                param.data = tensor
+            else:
+                param.copy_(tensor)
+    return module
+
+
+def _meta_buffers(module: nn.Module) -> list[tuple[nn.Module, str, torch.Tensor]]:
+    """Every meta buffer, or an error naming those without a standard value."""
+    found, unknown = [], []
+    for prefix, m in module.named_modules():
+        for name, b in m._buffers.items():
+            if b is not None and b.is_meta:
+                if callable(getattr(m, "reset_running_stats", None)):
+                    found.append((m, name, b))
+                else:
+                    unknown.append(f"{prefix}.{name}" if prefix else name)
+    if unknown:
+        raise ValueError(
+            f"meta buffers without a standard value: {_listing(unknown)}; materialize "
+            "only knows the running statistics of norm layers: fill these buffers yourself "
+            "before calling materialize"
+        )
+    return found
+
+
+def materialize(
+    module: nn.Module,
+    scheme: SchemeLike = "torch",
+    *,
+    seed: int | jax.Array,
+    device: torch.device | str = "cpu",
+) -> nn.Module:
+    """Give a module built on the ``meta`` device real parameters, straight from JAX.
+
+    No default init runs and nothing is allocated twice: each parameter is
+    generated by JAX on ``device`` and wrapped as a new ``Parameter`` (with
+    the old one's ``requires_grad``) around the JAX buffer; tied parameters
+    are tied again. Norm layers' running statistics get their standard values
+    (mean 0, var 1, ``num_batches_tracked`` 0). For the same seed and scheme
+    the values equal :func:`init_module`'s.
+
+    Args:
+      module: a module whose parameters are all on the meta device (built
+        under ``with torch.device("meta"):``).
+      scheme: as for :func:`init_module`; ``KEEP`` is refused (a meta
+        parameter has no values).
+      seed: an integer in ``[0, 2**64)`` or a JAX key.
+      device: where the parameters go.
+
+    Returns:
+      ``module``.
+
+    Raises:
+      ValueError: a parameter is not on the meta device, a meta buffer has no
+        standard value, or the scheme has no initializer for some parameters.
+      TypeError: a bad seed, scheme or parameter dtype.
+
+    Nothing is changed when it raises.
+    """
+    _root_key(seed)
+    device = torch.device(device)
+    if device.type == "meta":
+        raise ValueError(f"device must be a real device, got {device}")
+    real = [e.info.path for e in walk(module) if not e.param.is_meta]
+    if real:
+        raise ValueError(
+            f"materialize needs meta parameters, but these have storage: {_listing(real)}; "
+            "use init_module(module, scheme, seed=...)"
+        )
+    buffers = _meta_buffers(module)
+    plan = _plan(module, scheme, allow_keep=False)
+    tensors = _generate(plan, seed, device)
+    with torch.no_grad():
+        for (entry, _), tensor in zip(plan, tensors, strict=True):
+            new = nn.Parameter(tensor, requires_grad=entry.param.requires_grad)
+            for owner, attr in entry.aliases:
+                setattr(owner, attr, new)
+        for owner, name, b in buffers:
+            owner._buffers[name] = torch.empty_like(b, device=device)
+        for owner in {id(m): m for m, _, _ in buffers}.values():
+            owner.reset_running_stats()  # type: ignore[operator]
+    return module
