@@ -18,10 +18,12 @@ import json
 import math
 import os
 import pkgutil
+import re
 import subprocess
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -575,3 +577,18 @@ def test_every_torch_nn_layer_with_parameters_is_in_the_table() -> None:
             if declares and not any(issubclass(c, cls) for c in covered):
                 missing.append(name)
     assert not missing, f"add these layers to LAYERS: {missing}"
+
+
+# -- the documentation runs ------------------------------------------------------------------
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "torch.md"
+
+
+@pytest.mark.parametrize(
+    "block",
+    re.findall(r"```python\n(.*?)```", DOCS.read_text(), re.S),
+    ids=lambda b: b.splitlines()[0][:40],
+)
+def test_docs_code_blocks_run(block: str) -> None:
+    exec(compile(block, str(DOCS), "exec"), {})
