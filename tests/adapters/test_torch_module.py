@@ -11,6 +11,7 @@ errors that leave the model unchanged.
 
 from __future__ import annotations
 
+import copy
 import gc
 import importlib
 import inspect
@@ -592,3 +593,145 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "torch.md"
 )
 def test_docs_code_blocks_run(block: str) -> None:
     exec(compile(block, str(DOCS), "exec"), {})
+
+
+def test_failure_part_way_through_generation_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    m = GPT()
+    snap = _snapshot(m)
+    original, calls = _module._values, []
+
+    def failing(entry, a, root):  # type: ignore[no-untyped-def]
+        calls.append(entry.info.path)
+        if len(calls) == 4:
+            raise MemoryError("RESOURCE_EXHAUSTED: out of memory")
+        return original(entry, a, root)
+
+    monkeypatch.setattr(_module, "_values", failing)
+    with pytest.raises(MemoryError):
+        xt.init_module(m, seed=0)
+    _assert_unchanged(m, snap)
+    with torch.device("meta"):
+        lazy = GPT()
+    calls.clear()
+    with pytest.raises(MemoryError):
+        xt.materialize(lazy, seed=0)
+    assert all(p.is_meta for p in lazy.parameters())
+
+
+# -- real models ------------------------------------------------------------------------------
+
+
+class ResNetish(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 16, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(16), nn.ReLU()
+        )
+        self.block = nn.Sequential(
+            nn.Conv2d(16, 16, 3, padding=1, bias=False),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            nn.Conv2d(16, 16, 3, padding=1, bias=False),
+            nn.BatchNorm2d(16),
+        )
+        self.down = nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        x = torch.relu(x + self.block(x))
+        return self.fc(self.pool(self.down(x)).flatten(1))
+
+
+class GPTish(nn.Module):
+    def __init__(self, vocab: int = 100, d: int = 32, n: int = 2) -> None:
+        super().__init__()
+        self.wte = nn.Embedding(vocab, d)
+        self.wpe = nn.Embedding(16, d)
+        layer = nn.TransformerEncoderLayer(d, 4, 4 * d, batch_first=True, norm_first=True)
+        self.h = nn.TransformerEncoder(layer, n, enable_nested_tensor=False)
+        self.ln_f = nn.LayerNorm(d)
+        self.head = nn.Linear(d, vocab, bias=False)
+        self.head.weight = self.wte.weight
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+        return self.head(self.ln_f(self.h(x, is_causal=False)))
+
+
+@pytest.mark.parametrize("scheme", ["torch", "flax", "gpt2"])
+@pytest.mark.parametrize("arch", [ResNetish, GPTish], ids=["resnet", "gpt"])
+def test_real_models_train_save_load_copy(
+    arch: type[nn.Module], scheme: str, tmp_path: Path
+) -> None:
+    rules = xt.Rules(
+        xt.Rule(xinit.normal(0.0, 0.02), module=("linear", "embedding", "conv"), ndim=(2, 4)),
+        xt.Rule(xinit.zeros(), name="*bias*"),
+        fallback="torch",
+    )
+    chosen = rules if scheme == "gpt2" else scheme
+    with torch.device("meta"):
+        lazy = arch()
+    m = xt.materialize(lazy, chosen, seed=3)
+    eager = xt.init_module(arch(), chosen, seed=3)
+    for (n, p), q in zip(m.named_parameters(), eager.parameters(), strict=True):
+        assert torch.equal(p, q), n
+    x = torch.randn(2, 3, 32, 32) if arch is ResNetish else torch.randint(0, 100, (2, 16))
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
+    before = {n: p.detach().clone() for n, p in m.named_parameters()}
+    loss = m(x).square().mean()
+    loss.backward()
+    opt.step()
+    gc.collect()
+    assert torch.isfinite(loss)
+    assert any(not torch.equal(p, before[n]) for n, p in m.named_parameters())
+    torch.save(m.state_dict(), tmp_path / "m.pt")
+    fresh = arch()
+    fresh.load_state_dict(torch.load(tmp_path / "m.pt"))
+    for (n, p), q in zip(m.named_parameters(), fresh.parameters(), strict=True):
+        assert torch.equal(p, q), n
+    clone = copy.deepcopy(m)
+    assert all(torch.equal(p, q) for p, q in zip(m.parameters(), clone.parameters(), strict=True))
+    half = clone.to(torch.bfloat16)
+    assert all(p.dtype == torch.bfloat16 for p in half.parameters())
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama"])
+def test_transformers_models_materialize(name: str) -> None:
+    transformers = pytest.importorskip("transformers")
+    if name == "gpt2":
+        config = transformers.GPT2Config(
+            n_layer=2, n_embd=64, n_head=4, vocab_size=256, n_positions=64
+        )
+        cls = transformers.GPT2LMHeadModel
+    else:
+        config = transformers.LlamaConfig(
+            num_hidden_layers=2,
+            hidden_size=64,
+            intermediate_size=128,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=256,
+        )
+        cls = transformers.LlamaForCausalLM
+    with torch.device("meta"):
+        model = cls(config)
+    # Computed buffers (causal masks, rotary tables) have no standard value: filling
+    # them is the user's job (docs/torch.md); zeros stand in for them here.
+    for mod in model.modules():
+        for bname, b in list(mod._buffers.items()):
+            if b is not None and b.is_meta and not hasattr(mod, "reset_running_stats"):
+                mod._buffers[bname] = torch.zeros(b.shape, dtype=b.dtype)
+    rules = xt.Rules(  # transformers' own layers (Conv1D, LlamaRMSNorm) are kind "other"
+        xt.Rule(xinit.ones(), module="other", ndim=1, name="weight"),
+        xt.Rule(xinit.zeros(), name="bias"),
+        xt.Rule(xinit.normal(0.0, 0.02), ndim=2),
+        fallback="torch",
+    )
+    xt.materialize(model, rules, seed=0)
+    assert not any(p.is_meta for p in model.parameters())
+    emb = model.get_input_embeddings().weight
+    assert abs(float(emb.detach().std()) - 0.02) < 0.002
