@@ -13,107 +13,37 @@ Both follow the same three steps, so a failed call changes nothing:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import jax
-import jax.numpy as jnp
 import torch
 from torch import nn
 
-import xinit
-from xinit.adapters._scheme import KEEP, Assignment, SchemeLike, as_scheme
+from xinit.adapters._generate import listing, plan, root_key, values
+from xinit.adapters._scheme import Assignment, SchemeLike
 from xinit.adapters.torch._handover import generation_dtype, on_device, to_torch
 from xinit.adapters.torch._walk import Entry, walk
 
 __all__ = ["init_module", "materialize"]
 
-_MAX_LISTED = 8
-
-
-def _root_key(seed: int | jax.Array) -> jax.Array:
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return xinit.key(seed)
-    if hasattr(seed, "dtype") and jax.dtypes.issubdtype(seed.dtype, jax.dtypes.prng_key):
-        return seed
-    raise TypeError(f"seed must be an integer or a JAX key (xinit.key(...)), got {seed!r}")
-
-
-def _listing(paths: Sequence[str]) -> str:
-    shown = ", ".join(paths[:_MAX_LISTED])
-    more = len(paths) - _MAX_LISTED
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _plan(
-    module: nn.Module, scheme: SchemeLike, *, allow_keep: bool
-) -> list[tuple[Entry, Assignment]]:
-    """Every parameter with its assignment; raises before anything is generated."""
-    resolved = as_scheme(scheme)
-    plan: list[tuple[Entry, Assignment]] = []
-    unmatched: list[str] = []
-    for entry in walk(module):
-        got = resolved(entry.info)
-        if got is None:
-            unmatched.append(f"{entry.info.path!r} ({type(entry.owner).__name__})")
-        elif got is KEEP:
-            if not allow_keep:
-                raise ValueError(
-                    f"scheme keeps {entry.info.path!r}, but a meta parameter has no values to "
-                    "keep: give it an initializer"
-                )
-        elif isinstance(got, Assignment):
-            plan.append((entry, got))
-        else:
-            raise TypeError(
-                f"scheme returned {got!r} for {entry.info.path!r}; expected an Assignment, KEEP or None"
-            )
-    if unmatched:
-        raise ValueError(
-            f"scheme {scheme!r} has no initializer for {len(unmatched)} parameter(s): "
-            f"{_listing(unmatched)}. Add a Rule for them, or use "
-            "Rules(..., fallback='keep' or 'torch')"
-        )
-    return plan
-
 
 def _values(entry: Entry, a: Assignment, root: jax.Array) -> jax.Array:
     """Generate one parameter's values (on the current default JAX device)."""
-    info = entry.info
-    dtype = generation_dtype(entry.param.dtype, what=f"parameter {info.path!r}")
-    key = xinit.key_for(root, info.path)
-    try:
-        if a.blocks > 1:
-            rows, rest = divmod(info.shape[0], a.blocks)
-            if rest:
-                raise ValueError(f"{a.blocks} blocks do not divide axis 0 of shape {info.shape}")
-            shape = (rows, *info.shape[1:])
-            parts = [
-                a.init(jax.random.fold_in(key, i), shape, a.fan_in, a.fan_out, dtype=dtype)
-                for i in range(a.blocks)
-            ]
-            values = jnp.concatenate(parts)
-        else:
-            values = a.init(key, info.shape, a.fan_in, a.fan_out, dtype=dtype)
-        if a.zero_row is not None:
-            values = values.at[a.zero_row].set(0)
-    except (ValueError, TypeError, ZeroDivisionError, NotImplementedError, RuntimeError) as exc:
-        raise type(exc)(f"parameter {info.path!r} ({info.kind}, {a.init.name}): {exc}") from exc
-    return values
+    dtype = generation_dtype(entry.param.dtype, what=f"parameter {entry.info.path!r}")
+    return values(entry.info, a, root, dtype)
 
 
 def _generate(
-    plan: list[tuple[Entry, Assignment]], seed: int | jax.Array, device: torch.device | None
+    planned: list[tuple[Entry, Assignment]], seed: int | jax.Array, device: torch.device | None
 ) -> list[torch.Tensor]:
     """One torch tensor per planned parameter, on ``device`` (default: the parameter's)."""
-    root = _root_key(seed)
+    root = root_key(seed)
     by_device: dict[torch.device, list[int]] = {}
-    for i, (entry, _) in enumerate(plan):
+    for i, (entry, _) in enumerate(planned):
         by_device.setdefault(device or entry.param.device, []).append(i)
-    out: list[torch.Tensor | None] = [None] * len(plan)
+    out: list[torch.Tensor | None] = [None] * len(planned)
     for dev, indices in by_device.items():
         with on_device(dev):
             for i in indices:
-                entry, a = plan[i]
+                entry, a = planned[i]
                 out[i] = to_torch(_values(entry, a, root), dev, entry.param.dtype)
     return out  # type: ignore[return-value]
 
@@ -150,23 +80,31 @@ def init_module(
 
     Nothing is changed when it raises.
     """
-    _root_key(seed)
-    meta = [e.info.path for e in walk(module) if e.param.is_meta]
+    root_key(seed)
+    entries = list(walk(module))
+    meta = [e.info.path for e in entries if e.param.is_meta]
     if meta:
         raise ValueError(
-            f"parameters on the meta device have no storage to fill: {_listing(meta)}; "
+            f"parameters on the meta device have no storage to fill: {listing(meta)}; "
             "use materialize(module, scheme, seed=..., device=...)"
         )
-    plan = _plan(module, scheme, allow_keep=True)
-    tensors = _generate(plan, seed, None)
+    planned = _plan(entries, scheme, allow_keep=True)
+    tensors = _generate(planned, seed, None)
     with torch.no_grad():
-        for (entry, _), tensor in zip(plan, tensors, strict=True):
+        for (entry, _), tensor in zip(planned, tensors, strict=True):
             param = entry.param
             if param.is_contiguous():
                 param.data = tensor
             else:
                 param.copy_(tensor)
     return module
+
+
+def _plan(
+    entries: list[Entry], scheme: SchemeLike, *, allow_keep: bool
+) -> list[tuple[Entry, Assignment]]:
+    planned = plan(((e.info, e) for e in entries), scheme, allow_keep=allow_keep)
+    return [(entry, a) for _, entry, a in planned]
 
 
 def _meta_buffers(module: nn.Module) -> list[tuple[nn.Module, str, torch.Tensor]]:
@@ -181,7 +119,7 @@ def _meta_buffers(module: nn.Module) -> list[tuple[nn.Module, str, torch.Tensor]
                     unknown.append(f"{prefix}.{name}" if prefix else name)
     if unknown:
         raise ValueError(
-            f"meta buffers without a standard value: {_listing(unknown)}; materialize "
+            f"meta buffers without a standard value: {listing(unknown)}; materialize "
             "only knows the running statistics of norm layers: fill these buffers yourself "
             "before calling materialize"
         )
@@ -222,21 +160,22 @@ def materialize(
 
     Nothing is changed when it raises.
     """
-    _root_key(seed)
+    root_key(seed)
     device = torch.device(device)
     if device.type == "meta":
         raise ValueError(f"device must be a real device, got {device}")
-    real = [e.info.path for e in walk(module) if not e.param.is_meta]
+    entries = list(walk(module))
+    real = [e.info.path for e in entries if not e.param.is_meta]
     if real:
         raise ValueError(
-            f"materialize needs meta parameters, but these have storage: {_listing(real)}; "
+            f"materialize needs meta parameters, but these have storage: {listing(real)}; "
             "use init_module(module, scheme, seed=...)"
         )
     buffers = _meta_buffers(module)
-    plan = _plan(module, scheme, allow_keep=False)
-    tensors = _generate(plan, seed, device)
+    planned = _plan(entries, scheme, allow_keep=False)
+    tensors = _generate(planned, seed, device)
     with torch.no_grad():
-        for (entry, _), tensor in zip(plan, tensors, strict=True):
+        for (entry, _), tensor in zip(planned, tensors, strict=True):
             new = nn.Parameter(tensor, requires_grad=entry.param.requires_grad)
             for owner, attr in entry.aliases:
                 setattr(owner, attr, new)

@@ -1,0 +1,130 @@
+"""Framework-neutral planning and generation, shared by the torch and Flax adapters.
+
+:func:`plan` asks a scheme for every parameter's assignment and reports all
+the parameters it has nothing for at once; :func:`values` generates one
+parameter's values in the canonical (torch) layout from
+``xinit.key_for(root, path)``. The adapters only walk their modules, convert
+layouts and hand the arrays over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import xinit
+from xinit.adapters._scheme import KEEP, Assignment, ParamInfo, SchemeLike, as_scheme
+
+__all__ = ["listing", "plan", "root_key", "values"]
+
+_MAX_LISTED = 8
+
+T = TypeVar("T")
+
+
+def root_key(seed: object) -> jax.Array:
+    """The root key of an integer seed (``xinit.key``) or a typed JAX key as it is.
+
+    Raises:
+      TypeError: ``seed`` is neither an integer nor a typed JAX key.
+      ValueError: an integer seed outside ``[0, 2**64)``.
+    """
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return xinit.key(int(seed))
+    dtype = getattr(seed, "dtype", None)
+    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        if seed.shape != ():  # type: ignore[attr-defined]
+            raise ValueError(f"seed must be a single key of shape (), got shape {seed.shape}")  # type: ignore[attr-defined]
+        return seed  # type: ignore[return-value]
+    raise TypeError(f"seed must be an integer or a JAX key (xinit.key(...)), got {seed!r}")
+
+
+def listing(items: Sequence[str]) -> str:
+    """At most eight items, comma-separated, and how many more there are."""
+    shown = ", ".join(items[:_MAX_LISTED])
+    more = len(items) - _MAX_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def plan(
+    items: Iterable[tuple[ParamInfo, T]], scheme: SchemeLike, *, allow_keep: bool
+) -> list[tuple[ParamInfo, T, Assignment]]:
+    """Every parameter with its assignment, before anything is generated.
+
+    Args:
+      items: ``(info, handle)`` pairs; the handle is the adapter's own record
+        of the parameter and comes back with its assignment.
+      scheme: anything :func:`~xinit.adapters._scheme.as_scheme` accepts.
+      allow_keep: whether :data:`KEEP` is allowed (not for parameters without values).
+
+    Returns:
+      ``(info, handle, assignment)`` for every parameter the scheme does not keep.
+
+    Raises:
+      ValueError: the scheme has no initializer for some parameters (all named,
+        with their layer type), or keeps one when ``allow_keep`` is false.
+      TypeError: the scheme returned something that is not an assignment.
+    """
+    resolved = as_scheme(scheme)
+    planned: list[tuple[ParamInfo, T, Assignment]] = []
+    unmatched: list[str] = []
+    for info, handle in items:
+        got = resolved(info)
+        if got is None:
+            unmatched.append(f"{info.path!r} ({type(info.module).__name__})")
+        elif got is KEEP:
+            if not allow_keep:
+                raise ValueError(
+                    f"scheme keeps {info.path!r}, but a parameter without values (meta or "
+                    "abstract) has nothing to keep: give it an initializer"
+                )
+        elif isinstance(got, Assignment):
+            planned.append((info, handle, got))
+        else:
+            raise TypeError(
+                f"scheme returned {got!r} for {info.path!r}; expected an Assignment, KEEP or None"
+            )
+    if unmatched:
+        raise ValueError(
+            f"scheme {scheme!r} has no initializer for {len(unmatched)} parameter(s): "
+            f"{listing(unmatched)}. Add a Rule for them, or use "
+            "Rules(..., fallback='keep' or 'torch')"
+        )
+    return planned
+
+
+def values(info: ParamInfo, a: Assignment, root: jax.Array, dtype: np.dtype) -> jax.Array:
+    """One parameter's values in its canonical (torch) layout, on the default JAX device.
+
+    The key is ``xinit.key_for(root, info.path)``. With ``a.blocks > 1`` axis 0
+    is generated as equal blocks with keys ``fold_in(key, i)``; ``a.zero_row``
+    is set to zero last.
+
+    Raises:
+      The initializer's own error, with the parameter's path, kind and
+      initializer prepended to the message.
+    """
+    key = xinit.key_for(root, info.path)
+    try:
+        if a.blocks > 1:
+            rows, rest = divmod(info.shape[0], a.blocks)
+            if rest:
+                raise ValueError(f"{a.blocks} blocks do not divide axis 0 of shape {info.shape}")
+            shape = (rows, *info.shape[1:])
+            out = jnp.concatenate(
+                [
+                    a.init(jax.random.fold_in(key, i), shape, a.fan_in, a.fan_out, dtype=dtype)
+                    for i in range(a.blocks)
+                ]
+            )
+        else:
+            out = a.init(key, info.shape, a.fan_in, a.fan_out, dtype=dtype)
+        if a.zero_row is not None:
+            out = out.at[a.zero_row].set(0)
+    except (ValueError, TypeError, ZeroDivisionError, NotImplementedError, RuntimeError) as exc:
+        raise type(exc)(f"parameter {info.path!r} ({info.kind}, {a.init.name}): {exc}") from exc
+    return out
