@@ -75,7 +75,10 @@ def plan(
     for info, handle in items:
         got = resolved(info)
         if got is None:
-            unmatched.append(f"{info.path!r} ({type(info.module).__name__})")
+            where = type(info.module).__name__
+            if "flax_path" in info.context:
+                where += f", Flax {info.context['flax_path']!r}"
+            unmatched.append(f"{info.path!r} ({where})")
         elif got is KEEP:
             if not allow_keep:
                 raise ValueError(

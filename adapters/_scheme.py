@@ -79,7 +79,9 @@ class ParamInfo:
       context: facts of the layer a scheme needs: ``hidden_size`` (rnn),
         ``padding_idx`` (embedding), ``prelu_init`` (prelu), ``mha_out_proj``
         (the output Linear of a MultiheadAttention), ``in_transformer`` (inside
-        a ``torch.nn.Transformer``, which re-initializes every matrix).
+        a ``torch.nn.Transformer``, which re-initializes every matrix),
+        ``weight_fan_in`` (the fan-in of the layer's weight, for its bias),
+        ``flax_path`` (the parameter's Flax path, from the Flax adapter).
     """
 
     path: str

@@ -124,7 +124,7 @@ def _params(
                 f"Flax parameters {seen[torch_path]!r} and {fp!r} both map to {torch_path!r}"
             )
         seen[torch_path] = fp
-        ctx: dict[str, Any] = {}
+        ctx: dict[str, Any] = {"flax_path": fp}
         if path[:-1] in kernels:
             ctx["weight_fan_in"] = _torch_fan_in(kernels[path[:-1]])
         info = ParamInfo(
