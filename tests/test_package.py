@@ -20,6 +20,7 @@ import tomllib
 
 import xinit
 from xinit import jax_compat
+from xinit.adapters import flax as xf
 from xinit.adapters import torch as xt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +117,7 @@ def test_wheel_contents(tmp_path: Path) -> None:
         "xinit/adapters/__init__.py",
         "xinit/adapters/_scheme.py",
         "xinit/adapters/torch/__init__.py",
+        "xinit/adapters/flax/__init__.py",
         "xinit/jax_compat.py",
     ]:
         assert required in names
@@ -172,7 +174,8 @@ def _documentation(namespace: types.ModuleType, name: str) -> str:
     ("namespace", "name"),
     [(xinit, n) for n in xinit.__all__ if n != "__version__"]
     + [(jax_compat, n) for n in jax_compat.__all__]
-    + [(xt, n) for n in xt.__all__],
+    + [(xt, n) for n in xt.__all__]
+    + [(xf, n) for n in xf.__all__],
     ids=lambda v: v if isinstance(v, str) else v.__name__,
 )
 def test_public_names_exist_and_are_documented(namespace: types.ModuleType, name: str) -> None:
@@ -182,7 +185,7 @@ def test_public_names_exist_and_are_documented(namespace: types.ModuleType, name
 
 
 def test_all_lists_are_consistent() -> None:
-    for namespace in [xinit, jax_compat, xt]:
+    for namespace in [xinit, jax_compat, xt, xf]:
         assert len(set(namespace.__all__)) == len(namespace.__all__)
     assert "__version__" in xinit.__all__ and isinstance(xinit.__version__, str)
     # every public initializer constructor of the top level is exported

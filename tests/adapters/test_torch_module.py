@@ -19,7 +19,6 @@ import json
 import math
 import os
 import pkgutil
-import re
 import subprocess
 import sys
 from collections import OrderedDict
@@ -578,21 +577,6 @@ def test_every_torch_nn_layer_with_parameters_is_in_the_table() -> None:
             if declares and not any(issubclass(c, cls) for c in covered):
                 missing.append(name)
     assert not missing, f"add these layers to LAYERS: {missing}"
-
-
-# -- the documentation runs ------------------------------------------------------------------
-
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "torch.md"
-
-
-@pytest.mark.parametrize(
-    "block",
-    re.findall(r"```python\n(.*?)```", DOCS.read_text(), re.S),
-    ids=lambda b: b.splitlines()[0][:40],
-)
-def test_docs_code_blocks_run(block: str) -> None:
-    exec(compile(block, str(DOCS), "exec"), {})
 
 
 def test_failure_part_way_through_generation_changes_nothing(
