@@ -9,7 +9,8 @@ layer kind, the canonical shape of a Flax parameter and the two rearrangements:
 kind           Flax shape                       canonical (torch) shape and rearrangement
 ============== ================================ =================================================
 linear         Dense ``(in, out)``;             ``(out, in)``: transposed (DenseGeneral: the in
-               DenseGeneral ``(*in, *out)``      and out axes flattened first)
+               DenseGeneral ``(*in, *out)``      and out axes flattened first, and its bias
+                                                 ``(*out,)`` flattened)
 conv           ``(*k, in/groups, out)``          ``(out, in/groups, *k)``: axes permuted
 conv_transpose ``(*k, in, out)``                 ``(in, out, *k)``: permuted and the kernel
                                                  flipped in space (``transpose_kernel=True``:
@@ -150,6 +151,9 @@ def layout_for(module: object, kind: str, name: str, shape: tuple[int, ...]) -> 
     Only kernels are rearranged; every other parameter (biases, scales,
     embeddings, a layer xinit does not know) keeps its shape.
     """
+    if kind == "linear" and name == "bias" and len(shape) > 1:  # DenseGeneral: (*out,)
+        flat = (math.prod(shape),)
+        return Layout(flat, lambda b: b.reshape(shape), lambda b: b.reshape(flat))
     if name != "kernel":
         return _identity(shape)
     if kind == "linear" and len(shape) >= 2:

@@ -348,3 +348,43 @@ def test_different_architecture_is_reported_not_filled() -> None:
     nstate = xf.to_canonical(xf.init_nnx(lambda: NnxMLP(nnx.Rngs(0)), seed=0))
     with pytest.raises(ValueError, match="without a Flax counterpart"):
         xf.counterparts(tstate, nstate)
+
+
+class TorchAttention(nn.Module):
+    """torch counterpart of Flax's MultiHeadDotProductAttention: separate projections."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.Module()
+        for name in ("query", "key", "value", "out"):
+            self.attn.add_module(name, nn.Linear(D, D))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.attn
+        return a.out(_attention_torch(a.query(x), a.key(x), a.value(x)))
+
+
+class LinenAttention(fnn.Module):
+    @fnn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return fnn.MultiHeadDotProductAttention(num_heads=HEADS, name="attn")(x)
+
+
+@pytest.mark.parametrize("scheme", ["torch", "flax"])
+def test_dense_general_attention_matches_separate_projections(scheme: str) -> None:
+    """DenseGeneral kernels (E, heads, head_dim) and (heads, head_dim, E) map to Linear weights."""
+    x = np.random.default_rng(2).standard_normal((2, 5, D)).astype(np.float32)
+    tmodel = xt.init_module(TorchAttention(), scheme, seed=SEED)
+    xj = jnp.asarray(x)
+    variables = xf.init_linen(LinenAttention(), xj, seed=SEED, scheme=scheme)
+    assert variables["params"]["attn"]["query"]["kernel"].shape == (D, HEADS, D // HEADS)
+    assert variables["params"]["attn"]["out"]["kernel"].shape == (HEADS, D // HEADS, D)
+    state = xf.to_canonical((LinenAttention(), variables), xj)
+    tstate = {n: p.detach().numpy() for n, p in tmodel.named_parameters()}
+    for name in xf.counterparts({n: v.shape for n, v in tstate.items()}, state):
+        np.testing.assert_array_equal(state[name], tstate[name], err_msg=name)
+    with torch.no_grad():
+        expected = tmodel(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(
+        np.asarray(LinenAttention().apply(variables, xj)), expected, rtol=2e-4, atol=2e-5
+    )
