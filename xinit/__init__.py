@@ -18,6 +18,9 @@ Example:
 from importlib.metadata import PackageNotFoundError, version
 
 from xinit import jax_compat
+from xinit._cache import CACHE_ENV as CACHE_ENV
+from xinit._cache import compilation_cache_dir as compilation_cache_dir
+from xinit._cache import ensure_compilation_cache as ensure_compilation_cache
 from xinit._constant import constant as constant
 from xinit._constant import ones as ones
 from xinit._constant import zeros as zeros
@@ -68,6 +71,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
+    "CACHE_ENV",
     "DEFAULT_IMPL",
     "FLAX",
     "IMPLS",
@@ -82,10 +86,12 @@ __all__ = [
     "__version__",
     "calculate_gain",
     "canonical_path",
+    "compilation_cache_dir",
     "constant",
     "delta_orthogonal",
     "dirac",
     "encode_path",
+    "ensure_compilation_cache",
     "eye",
     "fans",
     "glorot_normal",

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from xinit import ensure_compilation_cache
 from xinit.adapters._generate import listing, plan, root_key, values
 from xinit.adapters._scheme import SchemeLike
 from xinit.adapters.flax._walk import FlaxParam, PathsLike, walk_linen, walk_nnx
@@ -29,6 +30,7 @@ _STATS = {"mean": 0.0, "var": 1.0}
 def _generate(params: list[FlaxParam], scheme: SchemeLike, seed: object) -> list[jax.Array]:
     """Every parameter's Flax-layout values; raises before anything is changed."""
     root = root_key(seed)
+    ensure_compilation_cache()
     planned = plan(((p.info, p) for p in params), scheme, allow_keep=False)
     out = []
     for info, p, a in planned:

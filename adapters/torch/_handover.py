@@ -17,6 +17,8 @@ import jax
 import numpy as np
 import torch
 
+from xinit import ensure_compilation_cache
+
 __all__ = [
     "DeviceFallbackWarning",
     "generation_dtype",
@@ -79,7 +81,9 @@ def on_device(device: torch.device) -> Iterator[jax.Device]:
     """Run JAX computations on the device matching ``device`` (CPU when JAX cannot reach it).
 
     Warns with :class:`DeviceFallbackWarning` when it falls back to the CPU.
+    Turns on xinit's persistent compilation cache (``xinit.ensure_compilation_cache``).
     """
+    ensure_compilation_cache()
     dev = jax_device(device)
     if dev is None:
         warnings.warn(
