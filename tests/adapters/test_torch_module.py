@@ -24,6 +24,7 @@ import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -301,6 +302,21 @@ def test_materialize_equals_init_module(monkeypatch: pytest.MonkeyPatch, handove
     assert torch.isfinite(out).all()
 
 
+def _run_child(code: str, cwd: Path) -> Any:
+    """Run ``code`` in a fresh interpreter; return the JSON its last line prints."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+        cwd=cwd,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def test_materialize_peak_memory_is_close_to_the_parameters(tmp_path) -> None:
     code = r"""
 import json, resource, torch, xinit
@@ -314,17 +330,7 @@ materialize(m, seed=0)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps([base, peak, sum(p.numel() * 4 for p in m.parameters())]))
 """
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "JAX_PLATFORMS": "cpu"},
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    base, peak, nbytes = json.loads(proc.stdout.strip().splitlines()[-1])
+    base, peak, nbytes = _run_child(code, tmp_path)
     assert peak - base <= 1.2 * nbytes, (peak - base) / nbytes
 
 
@@ -355,17 +361,7 @@ def test_same_values_in_a_fresh_process(tmp_path) -> None:
         "m = init_module(torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Embedding(6, 3)), seed=99)\n"
         "print(json.dumps({n: p.detach().numpy().ravel().tolist() for n, p in m.named_parameters()}))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "JAX_PLATFORMS": "cpu"},
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    theirs = json.loads(proc.stdout.strip().splitlines()[-1])
+    theirs = _run_child(code, tmp_path)
     ours = xt.init_module(nn.Sequential(nn.Linear(5, 4), nn.Embedding(6, 3)), seed=99)
     for name, p in ours.named_parameters():
         np.testing.assert_array_equal(p.detach().numpy().ravel(), np.float32(theirs[name]))
