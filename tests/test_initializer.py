@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xinit
@@ -136,12 +136,6 @@ def test_jax_array_fans_never_recompile(name: str) -> None:
     assert _generate._cache_size() == size
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: a concrete jax.Array fan/gain is passed to _generate as a device array, "
-    "Python/NumPy numbers as np.float32, so each mix adds a jit dispatch-cache entry "
-    "(no XLA recompilation); fix: convert concrete jax scalars with np.float32(...) in _as_f32",
-)
 def test_jax_array_fans_share_the_entry_of_python_numbers() -> None:
     init = xinit.xavier_uniform()
     init(KEY, (4, 6), 3, 5, 1.0)
@@ -341,15 +335,6 @@ def test_random_schemes_refuse_int_bool_complex(name: str, dtype: Any) -> None:
         init.with_dtype(dtype)
 
 
-DIRAC_BOOL_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="core: dirac with dtype=bool scatters an int32 1 into a bool array, which JAX "
-    "0.10 warns about (FutureWarning: 'scatter inputs have incompatible types'; an error in "
-    "future JAX). Fix: .at[index].set(jnp.ones((), dtype)) in _dirac_kernel",
-)
-
-
-@DIRAC_BOOL_XFAIL
 def test_dirac_bool() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -384,14 +369,10 @@ def _dirac_expected(dt: Any) -> np.ndarray:
     "dtype", [np.int32, np.uint8, bool, np.float32, jnp.bfloat16], ids=lambda d: np.dtype(d).name
 )
 @pytest.mark.parametrize("name", DETERMINISTIC)
-def test_deterministic_schemes_accept_int_and_bool(
-    name: str, dtype: Any, request: pytest.FixtureRequest
-) -> None:
+def test_deterministic_schemes_accept_int_and_bool(name: str, dtype: Any) -> None:
     make, shape, expected = DETERMINISTIC[name]
     if name == "constant_negative" and dtype is bool:
         pytest.skip("covered by constant")
-    if name == "dirac" and dtype is bool:
-        request.applymarker(DIRAC_BOOL_XFAIL)
     exp = _dirac_expected(dtype) if expected is None else expected(dtype)
     assert_same_bits(make()(KEY, shape, dtype=dtype), exp)
 
@@ -696,24 +677,12 @@ def test_non_scalar_fans_and_gain() -> None:
             init(KEY, (3, 4), **{arg: jnp.ones(2)})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: _as_f32 checks finiteness only for Python/NumPy numbers; a concrete "
-    "jax.Array NaN or inf fan passes _check_fan and gives NaN/zero values. Fix: convert "
-    "concrete (non-tracer) jax arrays with np.float32(...) before the checks",
-)
 @pytest.mark.parametrize("value", [jnp.array(jnp.nan), jnp.array(jnp.inf)], ids=["nan", "inf"])
 def test_non_finite_jax_array_fans(value: jax.Array) -> None:
     with pytest.raises(ValueError, match="fan_in"):
         xinit.kaiming_uniform()(KEY, (3, 4), fan_in=value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: _check_positive/_check_gain/_as_f32 accept np.number, which includes "
-    "complex NumPy scalars: float() then raises ComplexWarning (or silently drops the "
-    "imaginary part). Fix: accept (np.integer, np.floating) as xinit._checks.real does",
-)
 @pytest.mark.parametrize(
     "build",
     [
@@ -778,24 +747,12 @@ def test_constant_accepts_non_finite_values() -> None:
     assert np.isnan(np.asarray(xinit.constant(float("nan"))(KEY, (2,)))).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: kaiming_*(a=nan) builds (calculate_gain returns nan, as torch's does) and "
-    "every call then fails with 'gain must be finite', which does not name `a`. Fix: in "
-    "_kaiming_gain, raise ValueError('a must be finite ...') when the gain is not finite",
-)
 @pytest.mark.parametrize("name", ["kaiming_uniform", "kaiming_normal"])
 def test_kaiming_nan_slope_is_refused_when_built(name: str) -> None:
     with pytest.raises(ValueError, match=r"\ba\b|negative_slope"):
         getattr(xinit, name)(a=float("nan"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: kaiming_*(a=1e200) raises OverflowError from negative_slope**2 (torch's "
-    "calculate_gain does too), not a ValueError; a=inf builds with gain 0. Fix: compute "
-    "negative_slope * negative_slope, or catch OverflowError and raise ValueError naming `a`",
-)
 def test_kaiming_huge_slope() -> None:
     try:
         init = xinit.kaiming_uniform(a=1e200)
@@ -819,36 +776,17 @@ def test_torch_default_bias_of_empty_weight_is_zero() -> None:
         assert np.all(out == 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: torch_default_bias with fan_in=0 returns uniform(-1, 1) * 0, i.e. -0.0 "
-    "for negative draws; torch's uniform_(b, -0, 0) gives +0.0. Fix: return "
-    "jnp.where(fan_in > 0, u * bound, 0.0) instead of zeroing the bound",
-)
 def test_torch_default_bias_of_empty_weight_is_positive_zero() -> None:
     out = np.asarray(xinit.torch_default_bias()(KEY, (64,), fan_in=0))
     assert not np.signbit(out).any()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Initializer equality compares hyperparameters with ==, so constant(0.0) "
-    "== constant(-0.0) and the jit cache returns whichever was compiled first. Fix: compare "
-    "and hash float hyperparameters by bit pattern (e.g. float.hex) in Initializer.__eq__",
-)
 def test_signed_zero_constant_is_not_aliased() -> None:
     shape = (3, 1, 2)
     assert not np.signbit(np.asarray(xinit.constant(0.0)(KEY, shape))).any()
     assert np.signbit(np.asarray(xinit.constant(-0.0)(KEY, shape))).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: constant(v) never checks v against the dtype: constant(2**70) with int32 "
-    "raises OverflowError, constant(nan)/constant(1e10) with int32 and constant(1e300) "
-    "with float32 emit NumPy RuntimeWarnings. Fix: check representability in "
-    "_full_kernel's caller and raise ValueError naming `value`",
-)
 @pytest.mark.parametrize(
     ("value", "dtype"),
     [(2**70, np.int32), (float("nan"), np.int32), (1e10, np.int32), (1e300, np.float32)],
@@ -859,6 +797,26 @@ def test_constant_out_of_range(value: Any, dtype: Any) -> None:
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="value"):
             xinit.constant(value)(KEY, (2,), dtype=dtype)
+
+
+def test_constant_range_check_follows_torch() -> None:
+    """Refused as torch refuses it (RuntimeError), also by with_dtype; torch's wraps are kept."""
+    for bad in [
+        lambda: xinit.constant(1e10).with_dtype(np.int32),
+        lambda: xc.constant(256, "uint8"),
+    ]:
+        with pytest.raises(xinit.RangeError, match="value"):
+            bad()
+    for value, dtype, expected in [
+        (-3, np.uint8, 253),  # torch wraps negative ints into unsigned dtypes
+        (-255, np.uint8, 1),
+        (127.9, np.int8, 127),  # truncated toward zero
+        (float("nan"), bool, True),
+        (float("inf"), np.float16, np.inf),
+        (65504.0, np.float16, 65504.0),
+    ]:
+        out = xinit.constant(value)(KEY, (2,), dtype=dtype)
+        assert_same_bits(out, np.full((2,), expected, dtype=dtype))
 
 
 # -- hypothesis: every constructor, random junk ---------------------------------------------
@@ -1118,7 +1076,7 @@ def _kaiming_invalid(kw: dict) -> set[str]:
         return {"nonlinearity"}
     if nl == "leaky_relu" and a is not None:
         ok = (isinstance(a, int) and not isinstance(a, bool)) or isinstance(a, float)
-        if not ok:
+        if not ok or math.isnan(a):
             return {"a"}
     return set()
 
@@ -1269,14 +1227,13 @@ SPECS: dict[str, Spec] = {
     "kaiming": Spec(
         lambda _variant, **kw: getattr(xinit, _variant)(**kw),
         {
-            # (1e200 is left out: see test_kaiming_huge_slope)
             "a": (
                 st.one_of(
                     st.floats(-8, 8),
                     st.integers(-8, 8),
-                    st.sampled_from([None, np.float64(-1.5), 1e150, float("inf")]),
+                    st.sampled_from([None, np.float64(-1.5), 1e150, 1e200, float("inf")]),
                 ),
-                st.sampled_from(["x", True, np.float32(0.1), np.int64(3)]),
+                st.sampled_from(["x", True, np.float32(0.1), np.int64(3), float("nan")]),
             ),
             "mode": (
                 st.sampled_from(["fan_in", "fan_out", "FAN_IN", "Fan_Out"]),
@@ -1403,6 +1360,8 @@ def test_specs_cover_every_constructor() -> None:
             "canonical_path",
             "encode_path",
             "path_words",
+            "compilation_cache_dir",
+            "ensure_compilation_cache",
         )
     }
     covered = set(SPECS) | {v for spec in SPECS.values() for v in spec.variants}
@@ -1588,7 +1547,14 @@ _KEPT_CALLS: list[tuple] = []
 
 
 def _abstract_generate(
-    init: xinit.Initializer, key: Any, shape: Any, dtype: Any, fan_in: Any, fan_out: Any, gain: Any
+    init: xinit.Initializer,
+    key: Any,
+    shape: Any,
+    dtype: Any,
+    fan_in: Any,
+    fan_out: Any,
+    gain: Any,
+    variance: Any = None,
 ) -> jax.ShapeDtypeStruct:
     """Stands in for xinit._initializer._generate: checks what the kernel would get."""
     assert isinstance(init, xinit.Initializer) and hash(init) == hash(init)
@@ -1596,6 +1562,10 @@ def _abstract_generate(
     assert isinstance(dtype, np.dtype)
     for v in (fan_in, fan_out, gain):
         assert v.shape == () and v.dtype == np.float32 and np.isfinite(v)
+    # concrete fans: a variance-scaling kernel gets its variance computed on the host
+    assert (variance is not None) == (init.host_variance is not None)
+    if variance is not None:
+        assert isinstance(variance, np.float32)
     return jax.ShapeDtypeStruct(shape, dtype)
 
 
@@ -1616,6 +1586,9 @@ def expected_call_errors(
     rank = spec.rank(shape)
     if rank:
         return rank, {ValueError}
+    if spec.kind == "deterministic" and not spec.finite and kind == "int" and dtype is not bool:
+        # a NaN or infinite constant has no integer value (torch: RuntimeError)
+        return {"value"}, {xinit.RangeError}
     empty = math.prod(shape) == 0
     given = {"fan_in": fan_in, "fan_out": fan_out}
     missing = [f for f in spec.fans_used if given[f] is None]
@@ -1700,11 +1673,6 @@ def _bad_input_example(name: str, stats: collections.Counter, data: st.DataObjec
         strategy = bad if i == junk else st.one_of(valid, bad) if junk == 6 else valid
         drawn.append(data.draw(strategy, label=name_))
     shape_arg, dtype, key_name, fan_in, fan_out, gain = drawn
-    # Known core issues, each with its own xfail test, are kept out of this one:
-    # a non-finite constant cast to an integer dtype (test_constant_out_of_range)
-    # and dirac with dtype=bool (test_dirac_bool).
-    assume(not (props.kind == "deterministic" and not props.finite and dtype_kind(dtype) == "int"))
-    assume(not (name == "dirac" and dtype is bool))
     words, types = expected_call_errors(props, shape_arg, dtype, key_name, fan_in, fan_out, gain)
     key = make_test_key(key_name)
     shape = shape_of(shape_arg)
@@ -1821,12 +1789,6 @@ def test_extreme_hyperparameters_give_finite_values() -> None:
             assert np.abs(values).max() > 0, name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: the variance kernels square the gain in float32 (variance * gain**2), "
-    "so |gain| > ~1.8e19 overflows to inf and |gain| < ~1e-19 underflows to zeros; torch "
-    "computes gain * sqrt(...) in float64. Fix: std = sqrt(variance) * |gain|",
-)
 @pytest.mark.parametrize(
     "call",
     [
@@ -1841,12 +1803,6 @@ def test_extreme_gains(call: Callable) -> None:
     assert np.isfinite(values).all() and (values != 0).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: uniform(a, b) with b - a beyond float32's range (e.g. -3e38, 3e38) "
-    "computes u * inf, and the half-open fix-up maps every value to a; torch draws a "
-    "proper uniform. Fix: sample as a + u * (b/2 - a/2) * 2, or mix in float64 bounds",
-)
 def test_uniform_over_the_float32_range() -> None:
     values = np.asarray(xinit.uniform(-3e38, 3e38)(KEY, (256,)), dtype=np.float64)
     assert np.isfinite(values).all() and values.std() > 1e38
@@ -1926,13 +1882,6 @@ def test_scaled_variance_reference_is_not_float32_division() -> None:
     assert (bits(naive) != bits(expected)).sum() > 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: scaled_variance computes fan_avg's (fan_in + fan_out) / 2 in float32, "
-    "which is inexact once fan_in + fan_out > 2**24 although each fan is below 2**24 "
-    "(the documented domain); JAX sums in float64. Fix: form the sum with two_sum as a "
-    "float-float (s, e) and divide with _ff_div(hi, lo, s / 2, e / 2)",
-)
 def test_fan_avg_of_large_fans() -> None:
     fan_in = np.arange(2**24 - 64, 2**24, dtype=np.float64)
     fan_out = np.full_like(fan_in, 2**23 + 1)
@@ -1943,34 +1892,32 @@ def test_fan_avg_of_large_fans() -> None:
     assert_same_bits(got, expected)
 
 
-#: Fans below 2**24 for which scaled_variance is not JAX's rounding (found by a
-#: scan of every fan_in below 2**24 against the float64 reference).
+#: Fans below 2**24 for which the float-float quotient (traced fans) is not JAX's
+#: rounding (found by a scan of every fan_in below 2**24 against the float64 reference).
 MISROUNDED_FANS = {
     1 / 3: [4243265, 5166317, 5264645, 5509309, 5548885, 5592405, 8486530, 14013581],
     1 / 7: [2108509, 2118965, 2248493, 2396745, 4217018, 8434036, 13500313],
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: the float-float quotient of scaled_variance is not correctly rounded "
-    "for some fans above 2**16 (26 fan_in values below 2**24 for scale 1/3 or 1/7), so "
-    "std and bounds differ from JAX in the last bit (see test_jax_parity."
-    "test_large_fan_in_rounding). Fix: for concrete fans compute "
-    "np.float32(scale / denominator) on the host, as JAX does",
-)
 @pytest.mark.parametrize("scale", list(MISROUNDED_FANS), ids=lambda s: f"{s:.6g}")
 def test_scaled_variance_large_fans(scale: float) -> None:
+    """Concrete fans (every call whose fans are not traced) get JAX's rounding, computed
+    on the host; traced fans get the float-float quotient, one ulp off for these fans
+    (docs/spec.md, Known limits)."""
     fans = np.asarray(MISROUNDED_FANS[scale], dtype=np.float64)
-    got = jax.jit(lambda f: scaled_variance(scale, "fan_in", f, f))(fans.astype(np.float32))
-    assert_same_bits(got, (scale / fans).astype(np.float32))
+    expected = (scale / fans).astype(np.float32)
+    fans32 = fans.astype(np.float32)
+    assert_same_bits(scaled_variance(scale, "fan_in", fans32, fans32), expected)
+    assert_same_bits(scaled_variance(scale, "fan_in", jnp.asarray(fans32), 0), expected)
+    # through a call: JAX's variance_scaling(scale, "fan_in", "uniform") with these fans
+    init = xc.variance_scaling(scale, "fan_in", "uniform")
+    u = jax.random.uniform(KEY, (16,), jnp.float32, -1)
+    for fan, variance in zip(MISROUNDED_FANS[scale], expected, strict=True):
+        assert_same_bits(init(KEY, (16,), fan_in=fan), u * jnp.sqrt(3 * jnp.asarray(variance)))
+    traced = jax.jit(lambda f: scaled_variance(scale, "fan_in", f, f))(fans32)
+    assert np.abs(bits(traced).astype(np.int64) - bits(expected).astype(np.int64)).max() <= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Initializer equality compares hyperparameters with ==, so "
-    "constant(float('nan')) is unequal to an equal build (and to itself once rebuilt): "
-    "every call recompiles. Fix: compare/hash float hyperparameters by bit pattern",
-)
 def test_nan_constant_is_equal_to_an_equal_build() -> None:
     assert xinit.constant(float("nan")) == xinit.constant(float("nan"))

@@ -507,13 +507,6 @@ def test_explicit_fans_match_jax_axes() -> None:
     assert_same_bits(got, expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: scaled_variance's float-float quotient is not correctly rounded for some "
-    "fans above 2**16 (scale 1/3: fan_in 4243265, 5166317, ...; 1/7: 2108509, ...), so the "
-    "std differs from JAX's in the last bit. Fix: with concrete fans (the usual case) compute "
-    "np.float32(scale / denominator) on the host as JAX does; keep float-float for traced fans",
-)
 def test_large_fan_in_rounding() -> None:
     key, shape = make_key(KEY_SPECS[0]), (5166317, 1)  # fan_in = 5166317
     got = xc.variance_scaling(1 / 3, "fan_in", "normal")(key, shape)

@@ -29,11 +29,18 @@ __all__ = [
 ]
 
 _f32 = jnp.float32
+#: The smallest float64 that rounds to float32 infinity.
+_F32_OVERFLOW = 2.0**128 - 2.0**103
 
 
 def _uniform_kernel(key, shape, fan_in, fan_out, gain, *, dtype, a, b):  # type: ignore[no-untyped-def]
     del fan_in, fan_out, gain, dtype
-    x = jax.random.uniform(key, shape, _f32, a, b)
+    if b - a >= _F32_OVERFLOW:
+        # b - a overflows float32 (bounds near ±3.4e38): draw on the halved
+        # interval, whose width is finite, and double it (exact).
+        x = jax.random.uniform(key, shape, _f32, a / 2, b / 2) * _f32(2.0)
+    else:
+        x = jax.random.uniform(key, shape, _f32, a, b)
     # float32 rounding of u * (b - a) + a can reach b on a narrow interval;
     # torch maps such values back to a, which keeps the interval half-open.
     return jnp.where(x >= _f32(b), _f32(a), x)
@@ -81,7 +88,8 @@ def uniform(a: float = 0.0, b: float = 1.0) -> Initializer:
     ``x = max(a, u * (b - a) + a)`` with ``u`` JAX's float32 uniform on
     ``[0, 1)`` (23 random mantissa bits; torch draws 24); a value that float32
     rounding pushes to ``b`` becomes ``a``, as in torch. ``a == b`` fills
-    with ``a``, as in torch.
+    with ``a``, as in torch. When ``b - a`` overflows float32 (bounds near
+    ±3.4e38), ``x = 2 * max(a/2, u * (b/2 - a/2) + a/2)``.
 
     Raises:
       RangeError: ``a > b`` (a ``ValueError`` and, as in torch, a ``RuntimeError``).

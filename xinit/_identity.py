@@ -42,7 +42,7 @@ def _dirac_index(shape: tuple[int, ...], groups: int) -> tuple[np.ndarray, ...]:
 
 def _dirac_kernel(key, shape, fan_in, fan_out, gain, *, dtype, groups):  # type: ignore[no-untyped-def]
     del key, fan_in, fan_out, gain
-    return jnp.zeros(shape, dtype).at[_dirac_index(shape, groups)].set(1)
+    return jnp.zeros(shape, dtype).at[_dirac_index(shape, groups)].set(jnp.ones((), dtype))
 
 
 def dirac(groups: int = 1) -> Initializer:

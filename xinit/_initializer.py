@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
+import struct
 import warnings
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol
@@ -29,7 +30,9 @@ class Kernel(Protocol):
     ``kernel(key, shape, fan_in, fan_out, gain, *, dtype, **hyperparameters)``
     returns an array of ``shape``. ``fan_in``, ``fan_out`` and ``gain`` are
     float32 scalars that may be traced; random kernels generate in float32 and
-    leave the cast to ``dtype`` to the caller.
+    leave the cast to ``dtype`` to the caller. The kernel of an initializer with
+    ``host_variance`` also gets ``variance=`` (a float32 scalar, traced) when
+    the call's fans are concrete.
     """
 
     def __call__(
@@ -71,14 +74,35 @@ def _as_f32(name: str, value: Scalar) -> jax.Array | np.ndarray:
     if isinstance(value, (jax.Array, np.ndarray)):
         if value.shape != ():
             raise ValueError(f"{name} must be a scalar, got an array of shape {value.shape}")
-        return value.astype(jnp.float32)
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        if not (
+            jnp.issubdtype(value.dtype, np.integer) or jnp.issubdtype(value.dtype, np.floating)
+        ):
+            raise TypeError(f"{name} must be a real number, got {value!r}")
+        if isinstance(value, jax.core.Tracer):
+            return value.astype(jnp.float32)
+        # A concrete array is read on the host and checked like a number below,
+        # so it also shares the compiled entry of Python and NumPy numbers.
+        value = np.asarray(value).astype(np.float32)[()]
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     if not math.isfinite(float(value)):
         raise ValueError(f"{name} must be finite, got {value!r}")
     # A NumPy scalar is a concrete, strongly typed float32[] for jit: Python
     # ints and floats of any value share one compiled program.
     return np.float32(value)
+
+
+def _bits(value: object) -> object:
+    """``value`` with every float replaced by its bit pattern (recursively in tuples).
+
+    ``==`` equates ``0.0`` with ``-0.0`` and no NaN with itself, although they
+    are different hyperparameters: a static jit argument must compare them by bits.
+    """
+    if isinstance(value, float):
+        return (float, struct.pack("<d", value))
+    if isinstance(value, tuple):
+        return tuple(_bits(v) for v in value)
+    return value
 
 
 @dataclasses.dataclass(frozen=True, eq=True)
@@ -107,6 +131,14 @@ class Initializer:
       zero_fan_ok: accept a fan of zero (torch's bias of an empty weight);
         otherwise concrete fans must be positive.
       check: an extra shape check, raising the error torch raises.
+      dtype_check: an extra check of the target dtype (``constant``: the value
+        must be representable in it).
+      host_variance: for variance-scaling kernels, ``(fan_in, fan_out) ->
+        float32 variance`` computed on the host as JAX does; with concrete
+        fans, a call passes its result to the kernel as a traced ``variance``.
+
+    Equality and hashing compare float hyperparameters by bit pattern, so
+    ``constant(0.0) != constant(-0.0)`` and ``constant(nan) == constant(nan)``.
     """
 
     name: str
@@ -123,6 +155,23 @@ class Initializer:
     check: Callable[[tuple[int, ...]], None] | None = dataclasses.field(
         default=None, repr=False, compare=False
     )
+    dtype_check: Callable[[np.dtype], None] | None = dataclasses.field(
+        default=None, repr=False, compare=False
+    )
+    host_variance: Callable[[np.float32, np.float32], np.float32] | None = dataclasses.field(
+        default=None, repr=False, compare=False
+    )
+
+    def _key(self) -> tuple[object, ...]:
+        return tuple(_bits(getattr(self, f.name)) for f in dataclasses.fields(self) if f.compare)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def __call__(
         self,
@@ -156,6 +205,8 @@ class Initializer:
         _check_key(key)
         if self.check is not None:
             self.check(shape)
+        if self.dtype_check is not None:
+            self.dtype_check(dt)
         empty = math.prod(shape) == 0
         given = {"fan_in": fan_in, "fan_out": fan_out}
         missing = [f for f in self.fans_used if given[f] is None]
@@ -176,7 +227,14 @@ class Initializer:
                     "Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2
                 )
             return jnp.zeros(shape, dt)
-        return _generate(self, key, shape, dt, fi32, fo32, g32)
+        variance = None
+        if self.host_variance is not None and not any(
+            isinstance(f32[f], jax.core.Tracer) for f in self.fans_used
+        ):
+            # Concrete fans: the quotient is rounded on the host exactly as JAX
+            # rounds it, and passed traced, so new fan values never recompile.
+            variance = self.host_variance(fi32, fo32)
+        return _generate(self, key, shape, dt, fi32, fo32, g32, variance)
 
     def with_layout(self, layout: LayoutLike) -> Initializer:
         """The same scheme with fans computed in another layout."""
@@ -184,9 +242,10 @@ class Initializer:
 
     def with_dtype(self, dtype: DTypeLike) -> Initializer:
         """The same scheme returning ``dtype`` when a call passes none."""
-        return dataclasses.replace(
-            self, dtype=check_dtype(dtype, name=self.name, allow_int=self.allow_int)
-        )
+        dt = check_dtype(dtype, name=self.name, allow_int=self.allow_int)
+        if self.dtype_check is not None:
+            self.dtype_check(dt)
+        return dataclasses.replace(self, dtype=dt)
 
     def fans(self, shape: Sequence[int]) -> tuple[int, int]:
         """``(fan_in, fan_out)`` of ``shape`` in this initializer's layout."""
@@ -221,8 +280,12 @@ def _run(
     fan_in: jax.Array,
     fan_out: jax.Array,
     gain: jax.Array,
+    variance: jax.Array | None = None,
 ) -> jax.Array:
-    out = init.kernel(key, shape, fan_in, fan_out, gain, dtype=dtype, **dict(init.hyperparameters))
+    hyper = dict(init.hyperparameters)
+    if variance is not None:  # computed on the host from concrete fans (host_variance)
+        hyper["variance"] = variance
+    out = init.kernel(key, shape, fan_in, fan_out, gain, dtype=dtype, **hyper)
     return out.astype(dtype)
 
 

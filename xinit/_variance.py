@@ -13,19 +13,23 @@ All of them draw ``x ~ D`` with unit variance and multiply by
     \\end{cases}
 
 The quotient ``scale / n`` is rounded to float32 exactly as JAX rounds its
-float64 quotient, even when ``fan_in``/``fan_out`` are traced float32 values
-(see :func:`scaled_variance`), so every scheme JAX has is bit-identical to
-``jax.nn.initializers`` for the same key.
+float64 quotient: on the host when the fans are concrete (the usual case;
+:func:`host_scaled_variance`), so every scheme JAX has is bit-identical to
+``jax.nn.initializers`` for the same key. When ``fan_in``/``fan_out`` are
+traced, :func:`scaled_variance` reproduces that rounding in float32 arithmetic
+to about 48 bits.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from xinit._checks import real
 from xinit._errors import RangeError
 from xinit._fans import FLAX, TORCH, Layout, LayoutLike, as_layout
 from xinit._gain import calculate_gain
@@ -40,6 +44,7 @@ __all__ = [
     "glorot_uniform",
     "he_normal",
     "he_uniform",
+    "host_scaled_variance",
     "kaiming_normal",
     "kaiming_uniform",
     "lecun_normal",
@@ -60,17 +65,25 @@ TRUNCATED_NORMAL_STD = 0.87962566103423978
 _f32 = jnp.float32
 
 
-# -- float-float arithmetic: exact float32 rounding of float64 scalar math ------------
+# -- float-float arithmetic: float32 rounding of float64 scalar math, traced fans ------
 # JAX computes ``scale / n`` in Python float64 and rounds it to float32. With n a
 # traced float32 we carry the quotient as an unevaluated float32 pair (hi + lo, about
-# 48 bits) and round once at the end. tests/test_variance.py checks the result against
-# NumPy's float64 for every fan up to 2**16 and a table of scales.
+# 48 bits) and round once at the end. tests/test_initializer.py checks the result
+# against NumPy's float64 for every fan up to 2**16 and a table of scales.
 
 
 def _split(a: jax.Array) -> tuple[jax.Array, jax.Array]:
     c = a * _f32(4097.0)  # Veltkamp split, 2**12 + 1
     hi = c - (c - a)
     return hi, a - hi
+
+
+def _two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``a + b == s + e`` exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    e = (a - (s - bb)) + (b - bb)
+    return s, e
 
 
 def _two_prod(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -99,15 +112,49 @@ def _ff_sqrt(x_hi: jax.Array, x_lo: jax.Array) -> tuple[jax.Array, jax.Array]:
     return hi, c - (hi - r)
 
 
+def _denominator(mode: str, fan_in: float, fan_out: float) -> float:
+    """The mode's denominator in float64, written as JAX writes it."""
+    if mode == "fan_in":
+        return fan_in
+    if mode == "fan_out":
+        return fan_out
+    if mode == "fan_avg":
+        return (fan_in + fan_out) / 2
+    return (fan_in * fan_out) ** 0.5  # fan_geo_avg: Python's pow, as JAX
+
+
+def host_scaled_variance(scale: float, mode: str, fan_in: float, fan_out: float) -> np.float32:
+    """``float32(scale / n)`` computed on the host exactly as JAX computes it.
+
+    ``n`` and the quotient are Python floats (float64), rounded to float32
+    once. A zero denominator (``torch_default_bias`` of an empty weight) gives
+    ``inf``, as the float32 division does.
+    """
+    n = _denominator(mode, float(fan_in), float(fan_out))
+    with np.errstate(over="ignore"):
+        return np.float32(scale / n if n != 0 else math.inf)
+
+
 def scaled_variance(scale: float, mode: str, fan_in: jax.Array, fan_out: jax.Array) -> jax.Array:
     """``float32(scale / n)`` with ``n`` the mode's denominator, as JAX rounds it.
 
-    ``fan_in`` and ``fan_out`` are float32 scalars (possibly traced) holding
-    integers below ``2**24``. When ``scale`` is exactly a float32 and the mode
-    is not ``fan_geo_avg``, one float32 division is already the correctly
-    rounded float64 result (``53 >= 2*24 + 2``); otherwise the quotient is
-    computed in float-float arithmetic and rounded once.
+    With concrete fans (NumPy or JAX arrays, or numbers) this is
+    :func:`host_scaled_variance`, elementwise: exactly JAX's rounding.
+
+    With traced fans it is computed in float32 arithmetic. ``fan_in`` and
+    ``fan_out`` are float32 scalars holding integers below ``2**24``. When
+    ``scale`` is exactly a float32 and the mode is ``fan_in`` or ``fan_out``
+    (or ``fan_avg`` with an exact float32 sum), one float32 division is already
+    the correctly rounded float64 result (``53 >= 2*24 + 2``); otherwise the
+    quotient is computed in float-float arithmetic (about 48 bits) and rounded
+    once, which can differ from JAX by an ulp when the quotient lies within
+    about ``2**-48`` of a float32 rounding boundary (docs/spec.md, Known limits).
     """
+    if not isinstance(fan_in, jax.core.Tracer) and not isinstance(fan_out, jax.core.Tracer):
+        host = np.vectorize(
+            lambda fi, fo: host_scaled_variance(scale, mode, fi, fo), otypes=[np.float32]
+        )
+        return host(fan_in, fan_out)[()]  # type: ignore[no-any-return]
     hi = np.float32(scale)
     lo = np.float32(scale - float(hi))
     if mode == "fan_geo_avg":
@@ -115,14 +162,38 @@ def scaled_variance(scale: float, mode: str, fan_in: jax.Array, fan_out: jax.Arr
         d_hi, d_lo = _ff_sqrt(p, e)
         return _ff_div(_f32(hi), _f32(lo), d_hi, d_lo)
     if mode == "fan_in":
-        d = fan_in
+        d, d_lo = fan_in, None
     elif mode == "fan_out":
-        d = fan_out
+        d, d_lo = fan_out, None
     else:  # fan_avg; checked when the initializer was built
-        d = (fan_in + fan_out) / _f32(2.0)
+        # fan_in + fan_out as an exact float32 pair: the sum of two fans below
+        # 2**24 can exceed 2**24, where float32 integers are even.
+        s, e = _two_sum(fan_in, fan_out)
+        d, d_lo = s / _f32(2.0), e / _f32(2.0)
     if lo == 0:
-        return _f32(hi) / d
-    return _ff_div(_f32(hi), _f32(lo), d, _f32(0.0))
+        q = _f32(hi) / d
+        if d_lo is None:
+            return q
+        return jnp.where(d_lo == 0, q, _ff_div(_f32(hi), _f32(0.0), d, d_lo))
+    return _ff_div(_f32(hi), _f32(lo), d, _f32(0.0) if d_lo is None else d_lo)
+
+
+def _std(v0: jax.Array, gain: jax.Array, factor: float | None = None) -> jax.Array:
+    """``sqrt(factor * v0 * gain**2)``, rounded as float32 computes it in that order.
+
+    Where ``gain**2`` or the product leaves float32's normal range (``|gain|``
+    above about ``1.8e19`` or below about ``1e-19``), this is
+    ``sqrt(factor * v0) * |gain|`` instead, the same value without the overflow
+    or underflow. Ordinary gains keep the first form, which defines the stream.
+    """
+    g2 = gain * gain
+    var = v0 * g2
+    wide = v0
+    if factor is not None:
+        var, wide = _f32(factor) * var, _f32(factor) * v0
+    info = np.finfo(np.float32)
+    normal = (g2 >= info.tiny) & (g2 <= info.max) & (var >= info.tiny) & (var <= info.max)
+    return jnp.where(normal, jnp.sqrt(var), jnp.sqrt(wide) * jnp.abs(gain))
 
 
 def _variance_kernel(
@@ -137,19 +208,23 @@ def _variance_kernel(
     mode: str,
     distribution: str,
     zero_fan_gives_zero: bool = False,
+    variance: jax.Array | None = None,
 ) -> jax.Array:
     del dtype  # generated in float32; the caller casts
-    variance = scaled_variance(scale, mode, fan_in, fan_out) * (gain * gain)
+    if variance is None:  # traced fans: float32 arithmetic
+        variance = scaled_variance(scale, mode, fan_in, fan_out)
     if distribution == "uniform":
-        bound = jnp.sqrt(_f32(3.0) * variance)
+        bound = _std(variance, gain, 3.0)
+        u = jax.random.uniform(key, shape, _f32, -1)
         if zero_fan_gives_zero:  # torch: bound = 1/sqrt(fan_in) if fan_in > 0 else 0
-            bound = jnp.where(fan_in > 0, bound, _f32(0.0))
-        return jax.random.uniform(key, shape, _f32, -1) * bound
+            # torch's uniform_(-0, 0) gives +0.0, which u * 0 would not for u < 0
+            return jnp.where(fan_in > 0, u * bound, _f32(0.0))
+        return u * bound
     if distribution == "normal":
-        return standard_normal(key, shape) * jnp.sqrt(variance)
+        return standard_normal(key, shape) * _std(variance, gain)
     # The barrier keeps XLA from turning the division by a constant into a
     # multiplication by its reciprocal, which JAX's eager division does not do.
-    stddev = jnp.sqrt(variance) / jax.lax.optimization_barrier(_f32(TRUNCATED_NORMAL_STD))
+    stddev = _std(variance, gain) / jax.lax.optimization_barrier(_f32(TRUNCATED_NORMAL_STD))
     return truncated_standard_normal(key, -2.0, 2.0, shape) * stddev
 
 
@@ -160,9 +235,7 @@ def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
 
 
 def _check_positive(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
+    v = real(name, value)
     if not (math.isfinite(v) and v > 0):
         raise ValueError(f"{name} must be positive and finite, got {value!r}")
     return v
@@ -203,6 +276,7 @@ def _variance(
         fans_used=_FANS_USED[mode],
         warn_empty=warn_empty,
         zero_fan_ok=zero_fan_ok,
+        host_variance=functools.partial(host_scaled_variance, scale, mode),
     )
 
 
@@ -322,9 +396,7 @@ he_normal = _jax_named(
 
 
 def _check_gain(name: str, gain: object) -> float:
-    if isinstance(gain, bool) or not isinstance(gain, (int, float, np.number)):
-        raise TypeError(f"{name}: gain must be a real number, got {gain!r}")
-    g = float(gain)
+    g = real(f"{name}: gain", gain)
     if not math.isfinite(g):
         raise ValueError(f"{name}: gain must be finite, got {gain!r}")
     if g < 0:  # torch: a reversed uniform range or a negative std, RuntimeError
@@ -373,7 +445,13 @@ def xavier_normal(gain: float = 1.0) -> Initializer:
 def _kaiming_gain(a: float, mode: str, nonlinearity: str) -> float:
     if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
-    return float(calculate_gain(nonlinearity, a))
+    try:
+        gain = float(calculate_gain(nonlinearity, a))
+    except OverflowError:  # a * a overflows: the limit gain 0, as torch gives for a=inf
+        gain = 0.0
+    if not math.isfinite(gain):
+        raise ValueError(f"a (the negative slope) must be finite, got a={a!r}")
+    return gain
 
 
 def kaiming_uniform(
