@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from xinit._errors import RangeError
+
 __all__ = ["finite", "real"]
 
 
@@ -17,8 +19,13 @@ def real(name: str, value: object) -> float:
 
 
 def finite(name: str, value: object) -> float:
-    """``value`` as a finite float, or an error naming the argument."""
+    """``value`` as a finite float, or an error naming the argument.
+
+    A NaN or infinite value raises :class:`~xinit.RangeError`, which is a
+    ``ValueError`` and torch's ``RuntimeError`` (torch's ``uniform_`` and
+    ``normal_`` raise ``RuntimeError`` for non-finite bounds and std).
+    """
     v = real(name, value)
     if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise RangeError(f"{name} must be finite, got {value!r}")
     return v

@@ -397,8 +397,8 @@ he_normal = _jax_named(
 
 def _check_gain(name: str, gain: object) -> float:
     g = real(f"{name}: gain", gain)
-    if not math.isfinite(g):
-        raise ValueError(f"{name}: gain must be finite, got {gain!r}")
+    if not math.isfinite(g):  # torch: a NaN/inf bound or std, RuntimeError
+        raise RangeError(f"{name}: gain must be finite, got {gain!r}")
     if g < 0:  # torch: a reversed uniform range or a negative std, RuntimeError
         raise RangeError(f"{name}: gain must be >= 0, got gain={g:g}")
     return g

@@ -412,12 +412,6 @@ def _err(name, shape, *args, dtype="float32", marks=(), **kwargs):
     return pytest.param(name, shape, dtype, args, kwargs, id=case_id.replace(" ", ""), marks=marks)
 
 
-_CORE_FINITE = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="core: a non-finite bound, std or gain raises a plain ValueError "
-    "(xinit._checks.finite), where torch raises RuntimeError",
-)
 INT_DTYPES = ("int64", "int32", "uint8", "bool")
 ERRORS = [
     # wrong ranks
@@ -472,12 +466,12 @@ ERRORS = [
     ],
     _err("uniform_", (3,), dtype="float8_e4m3fn"),
     _err("normal_", (3,), dtype="float8_e4m3fn"),
-    # known differences of the core, recorded as strict xfails
-    _err("uniform_", (3,), 0.0, math.inf, marks=_CORE_FINITE),
-    _err("uniform_", (3,), math.nan, 1.0, marks=_CORE_FINITE),
-    _err("normal_", (3,), 0.0, math.nan, marks=_CORE_FINITE),
-    _err("xavier_normal_", (3, 2), gain=math.nan, marks=_CORE_FINITE),
-    _err("xavier_uniform_", (3, 2), gain=math.inf, marks=_CORE_FINITE),
+    # non-finite bounds, std and gain: torch's RuntimeError
+    _err("uniform_", (3,), 0.0, math.inf),
+    _err("uniform_", (3,), math.nan, 1.0),
+    _err("normal_", (3,), 0.0, math.nan),
+    _err("xavier_normal_", (3, 2), gain=math.nan),
+    _err("xavier_uniform_", (3, 2), gain=math.inf),
 ]
 
 
