@@ -1,0 +1,78 @@
+"""Compilation: re-initializing a model of the same shapes compiles nothing new, and one
+model compiles at most one program per group of parameters that share (initializer, shape, dtype)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import jax.monitoring
+import pytest
+import torch
+from flax import nnx
+from torch import nn
+
+from xinit.adapters import flax as xf
+from xinit.adapters import torch as xt
+
+_EVENT = "/jax/core/compile/backend_compile_duration"
+_counts: list[int] = []
+
+
+def _listener(event: str, duration: float, **kwargs: object) -> None:
+    if event == _EVENT and _counts:
+        _counts[-1] += 1
+
+
+jax.monitoring.register_event_duration_secs_listener(_listener)
+
+
+@contextmanager
+def compiles() -> Iterator[list[int]]:
+    """Counts XLA backend compiles inside the block (the list's only item)."""
+    _counts.append(0)
+    box = [0]
+    try:
+        yield box
+    finally:
+        box[0] = _counts.pop()
+
+
+class Net(nn.Module):
+    """Twelve parameters in six (initializer, shape) groups, a width no other test uses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Linear(37, 37), nn.LayerNorm(37)) for _ in range(3)
+        )
+
+
+def test_reinitializing_the_same_shapes_compiles_nothing() -> None:
+    # Key derivation compiles once per process (seed, fold_in): a first, unrelated model
+    xt.init_module(nn.Linear(3, 5), seed=0)
+    with compiles() as first:
+        xt.init_module(Net(), seed=0)
+    # torch_default_weight (37, 37), torch_default_bias (37,), ones (37,), zeros (37,):
+    # at most one program per group, whatever the number of parameters (12)
+    groups = {("w", (37, 37)), ("b", (37,)), ("ones", (37,)), ("zeros", (37,))}
+    assert 1 <= first[0] <= len(groups)
+    with compiles() as second:
+        xt.init_module(Net(), seed=1)
+        with torch.device("meta"):
+            lazy = Net()
+        xt.materialize(lazy, seed=2)
+    assert second[0] == 0
+
+
+@pytest.mark.parametrize("scheme", ["torch", "flax"])
+def test_flax_reinit_compiles_nothing(scheme: str) -> None:
+    def make() -> nnx.Module:
+        return nnx.Sequential(
+            nnx.Linear(29, 29, rngs=nnx.Rngs(0)), nnx.Linear(29, 29, rngs=nnx.Rngs(0))
+        )
+
+    xf.init_nnx(make, seed=0, scheme=scheme)
+    with compiles() as again:
+        xf.init_nnx(make, seed=5, scheme=scheme)
+    assert again[0] == 0
