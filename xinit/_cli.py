@@ -1,10 +1,20 @@
 """The ``xinit`` command (also ``python -m xinit``).
 
-``xinit demo`` shows the core at work: every initializer's fans, expected and
-measured std, and its bit-identity with ``jax.nn.initializers`` where JAX has
-the scheme. ``xinit show NAME`` prints one initializer's values. ``xinit list``
-lists the initializers. The adapters' commands (torch and Flax side by side)
-arrive with the adapters.
+- ``xinit demo``: the same small transformer in PyTorch, Flax linen and Flax
+  nnx, initialized from one seed; per parameter: identical in all three, handed
+  to torch without a copy, std as the scheme says; then the time next to
+  PyTorch's own init.
+- ``xinit parity``: every ``torch.nn.init`` function against xinit's drop-in on
+  this machine (two-sample KS test, means, stds; ``--plot FILE.png``).
+- ``xinit inspect MODULE:FACTORY``: initialize a user's model with a scheme and
+  print each parameter's fans, expected and measured std.
+- ``xinit catalogue`` (the core's initializers: fans, std, bit-identity with
+  ``jax.nn.initializers``), ``xinit show NAME``, ``xinit list``.
+
+Every subcommand takes ``--json``. Bad input is one line on stderr and exit
+code 2; a failed check is exit code 1. This module imports neither torch nor
+Flax: ``demo``, ``parity`` and ``inspect`` live in ``xinit.adapters._commands``,
+imported when they run.
 """
 
 from __future__ import annotations
@@ -257,24 +267,63 @@ def _fmt_bool(v: bool | None) -> str:
     return "-" if v is None else ("yes" if v else "NO")
 
 
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)))
-    print("  ".join("-" * w for w in widths))
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[int] = ()
+) -> None:
+    """Print an aligned text table on stdout; columns in ``right`` are right-aligned."""
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        out = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(out).rstrip()
+
+    print(line(headers))
+    print(line(["-" * w for w in widths]))
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)))
+        print(line(r))
 
 
-def _demo(args: argparse.Namespace) -> int:
+_print_table = print_table
+
+
+class Progress:
+    """Progress of long steps on stderr: one line rewritten in place on a terminal,
+    one line per step otherwise (CI logs); nothing with ``quiet``."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self._width = 0
+
+    def step(self, message: str) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            text = f"xinit: {message}"
+            print("\r" + text.ljust(self._width), end="", file=sys.stderr, flush=True)
+            self._width = len(text)
+        else:
+            print(f"xinit: {message}", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.tty and self._width and not self.quiet:
+            print("\r" + " " * self._width + "\r", end="", file=sys.stderr, flush=True)
+            self._width = 0
+
+
+def _catalogue_cmd(args: argparse.Namespace) -> int:
     torch_shape, flax_shape = (512, 256), (256, 512)
     rows = []
     start = time.perf_counter()
     entries = _catalogue()
+    progress = Progress(args.quiet)
     for i, entry in enumerate(entries):
-        if not args.json:
-            print(
-                f"\r[{i + 1}/{len(entries)}] {entry.name:<28}", end="", file=sys.stderr, flush=True
-            )
+        progress.step(f"[{i + 1}/{len(entries)}] {entry.name}")
         shape = torch_shape if entry.layout == "torch" else flax_shape
         rows.append(_row(entry, args.seed, args.impl, shape))
     elapsed = time.perf_counter() - start
@@ -285,6 +334,7 @@ def _demo(args: argparse.Namespace) -> int:
         init(xinit.key_for(args.seed, other, impl=args.impl), (64, 32))
     again = np.asarray(init(xinit.key_for(args.seed, "fc.weight", impl=args.impl), (64, 32)))
     stable = bool(np.array_equal(alone, again))
+    progress.done()
     ok = stable and all(r["std_ok"] and r["identical_to_jax"] is not False for r in rows)
     if args.json:
         print(
@@ -301,7 +351,6 @@ def _demo(args: argparse.Namespace) -> int:
             )
         )
         return 0 if ok else 1
-    print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
     print(
         f"xinit {xinit.__version__}: seed {args.seed}, PRNG {args.impl or xinit.DEFAULT_IMPL}, "
         f"jax {jax.__version__} on {jax.default_backend()}\n"
@@ -356,17 +405,17 @@ def _show(args: argparse.Namespace) -> int:
     if args.name.startswith("jax_compat."):
         builder = getattr(jax_compat, args.name.split(".", 1)[1], None)
     if not callable(builder) or args.name not in _builders():
-        raise _UsageError(f"unknown initializer {args.name!r}; `xinit list` shows them")
+        raise CommandError(f"unknown initializer {args.name!r}; `xinit list` shows them")
     kwargs = {}
     for item in args.param:
         name, sep, value = item.partition("=")
         if not sep:
-            raise _UsageError(f"--param must be NAME=VALUE, got {item!r}")
+            raise CommandError(f"--param must be NAME=VALUE, got {item!r}")
         kwargs[name] = _parse_value(value)
     try:
         init = builder(**kwargs)
     except TypeError as e:
-        raise _UsageError(f"{args.name}: {e}") from None
+        raise CommandError(f"{args.name}: {e}") from None
     layout = args.layout or (by_name[args.name].layout if args.name in by_name else "torch")
     init = init.with_layout(layout)
     shape = tuple(args.shape)
@@ -434,8 +483,13 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-class _UsageError(Exception):
-    pass
+class CommandError(Exception):
+    """Bad input or an impossible request: printed as one line, exit code 2."""
+
+
+#: Schemes of ``demo`` and ``inspect``: the adapters' two named schemes and the
+#: recipes in ``xinit.adapters._commands.RECIPES``.
+SCHEMES = ("torch", "flax", "gpt2")
 
 
 def _seed(text: str) -> int:
@@ -448,33 +502,111 @@ def _seed(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         print(f"xinit: error: {message}", file=sys.stderr)
         raise SystemExit(2)
 
 
+def _adapter_command(name: str) -> Callable[[argparse.Namespace], int]:
+    """A subcommand implemented in ``xinit.adapters._commands`` (imports torch/Flax when run)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from xinit.adapters import _commands
+
+        return int(getattr(_commands, name)(args))
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xinit", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--version", action="version", version=f"xinit {xinit.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    common = _Parser(add_help=False)
-    common.add_argument(
+    base = _Parser(add_help=False)
+    base.add_argument(
         "--seed", type=_seed, default=0, help="integer seed in [0, 2**64) (default 0)"
     )
+    base.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    base.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    common = _Parser(add_help=False, parents=[base])
     common.add_argument(
         "--impl",
         choices=xinit.IMPLS,
         default=None,
         help=f"PRNG implementation (default {xinit.DEFAULT_IMPL})",
     )
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    model = _Parser(add_help=False, parents=[base])
+    model.add_argument(
+        "--scheme",
+        choices=SCHEMES,
+        default="torch",
+        help="torch (PyTorch's defaults), flax (Flax's defaults) or a recipe: gpt2 (default torch)",
+    )
+    model.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device: cpu, or cuda[:N] when available (default cpu)",
+    )
+
     demo = sub.add_parser(
         "demo",
-        parents=[common],
-        help="every initializer: fans, std, parity with jax.nn.initializers",
+        parents=[model],
+        help="one seed, the same transformer in PyTorch, linen and nnx: every check, and the time",
+        description="Build the same small transformer in PyTorch, Flax linen and Flax nnx, "
+        "initialize all three from one seed and check every parameter: identical values, "
+        "handed to torch without a copy, std as the scheme says. Exit code 1 if a check fails.",
     )
-    demo.set_defaults(run=_demo)
+    demo.add_argument("--layers", type=_positive, default=2, help="transformer blocks (default 2)")
+    demo.add_argument("--width", type=_positive, default=64, help="model width (default 64)")
+    demo.set_defaults(run=_adapter_command("demo"))
+
+    parity = sub.add_parser(
+        "parity",
+        parents=[base],
+        help="xinit's torch.nn.init drop-in against torch.nn.init: KS test, mean, std",
+        description="For every torch.nn.init function, draw samples with xinit's drop-in and "
+        "with torch.nn.init on this machine and compare them (two-sample KS test). "
+        "Exit code 1 if a p-value is below --alpha or a deterministic one differs.",
+    )
+    parity.add_argument(
+        "--size", type=_positive, default=256, help="weights are SIZE x SIZE (default 256)"
+    )
+    parity.add_argument(
+        "--alpha", type=float, default=1e-3, help="fail below this p-value (default 0.001)"
+    )
+    parity.add_argument("--plot", metavar="FILE.png", help="write overlaid histograms (matplotlib)")
+    parity.set_defaults(run=_adapter_command("parity"))
+
+    inspect = sub.add_parser(
+        "inspect",
+        parents=[model],
+        help="initialize your model (MODULE:FACTORY) and print each parameter's statistics",
+        description="Import FACTORY from MODULE (a module name, or a path to a .py file), call "
+        "it with no arguments and initialize what it returns with --scheme: a torch.nn.Module "
+        "(built under torch.device('meta'), then materialized), a flax.nnx.Module, or a tuple "
+        "(flax.linen.Module, example input, ...). Prints every parameter's fans, expected and "
+        "measured std. Exit code 1 if a measured std disagrees with the scheme.",
+    )
+    inspect.add_argument("target", metavar="MODULE:FACTORY")
+    inspect.set_defaults(run=_adapter_command("inspect"))
+
+    cat = sub.add_parser(
+        "catalogue",
+        parents=[common],
+        help="the core's initializers: fans, std, bit-identity with jax.nn.initializers",
+    )
+    cat.set_defaults(run=_catalogue_cmd)
     show = sub.add_parser("show", parents=[common], help="one initializer's values and statistics")
     show.add_argument("name", help="an initializer name from `xinit list`")
     show.add_argument("--shape", type=int, nargs="+", default=[4, 3])
@@ -497,14 +629,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_EXTRAS = {"torch": "torch", "flax": "flax", "matplotlib": "dev"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``xinit`` console script."""
+    """Entry point of the ``xinit`` console script.
+
+    Returns 0 when everything passed, 1 when a check failed, 2 for bad input
+    (one line on stderr, no traceback), 130 when interrupted.
+    """
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (_UsageError, TypeError, ValueError) as e:
+    except (CommandError, TypeError, ValueError) as e:
         print(f"xinit: error: {e}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as e:
+        top = (e.name or "").split(".")[0]
+        if top not in _EXTRAS:
+            raise
+        print(
+            f"xinit: error: `xinit {args.command}` needs {top}, which is not installed: "
+            f'pip install "xinit[{_EXTRAS[top]}]"',
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print("xinit: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
