@@ -715,3 +715,18 @@ def test_transformers_models_materialize(name: str) -> None:
     assert not any(p.is_meta for p in model.parameters())
     emb = model.get_input_embeddings().weight
     assert abs(float(emb.detach().std()) - 0.02) < 0.002
+
+
+def test_rule_criteria_combine() -> None:
+    model = nn.Sequential(OrderedDict(fc=nn.Linear(4, 200), head=nn.Linear(200, 3)))
+    rules = xt.Rules(
+        xt.Rule(xinit.ones(), where=lambda p: p.shape[0] > 100, ndim=2),  # fc.weight only
+        xt.Rule(xinit.constant(2.0), name="head.*"),  # a path glob: head.weight, head.bias
+        xt.Rule(xt.KEEP, module="linear", name="bias"),  # fc.bias keeps its values
+    )
+    before = model.fc.bias.detach().clone()
+    xt.init_module(model, rules, seed=0)
+    assert torch.equal(model.fc.weight, torch.ones(200, 4))
+    assert torch.equal(model.head.weight, torch.full((3, 200), 2.0))
+    assert torch.equal(model.head.bias, torch.full((3,), 2.0))
+    assert torch.equal(model.fc.bias, before)
