@@ -14,7 +14,9 @@ What the checks check:
   which is how ``init_module`` and ``materialize`` hand JAX's buffer over) as
   not resizable; a tensor torch allocated, copied or converted has resizable
   storage. The check also asks that the parameter is the whole buffer (offset
-  0, contiguous, storage exactly its size). It fails for a parameter that was
+  0, contiguous, storage exactly its size), and is made right after the
+  initialization, before anything calls ``.numpy()`` on the parameter (which
+  marks storage not resizable too). It fails for a parameter that was
   copied in (a device JAX cannot reach, float64 without ``jax_enable_x64``, a
   ``channels_last`` parameter), and for one torch initialized itself.
 - **std**: the measured mean and std are within 5 standard errors (estimated
@@ -345,6 +347,9 @@ def handed_over(tensor: Any) -> bool:
     did not allocate, e.g. from ``torch.from_dlpack``, that way; anything torch
     allocates, copies or converts is resizable), and the tensor is all of it:
     offset 0, contiguous, the storage exactly the tensor's size.
+
+    Ask before anything exports the tensor to NumPy: ``tensor.numpy()`` marks its
+    storage not resizable too.
     """
     storage = tensor.untyped_storage()
     return (
@@ -571,6 +576,7 @@ def demo(args: argparse.Namespace) -> int:
         sync()
         seconds["init_module_first"] = time.perf_counter() - start
     tparams = dict(tmodel.named_parameters())
+    no_copy = {n: handed_over(p) for n, p in tparams.items()}  # before any .numpy() (see there)
 
     progress.step("xinit.adapters.flax.init_linen and init_nnx")
     jtokens = jnp.asarray(tokens)
@@ -609,7 +615,7 @@ def demo(args: argparse.Namespace) -> int:
             "linen_path": linen_paths[name],
             "nnx_path": nnx_params[name].flax_path,
             "identical": identical,
-            "no_copy": handed_over(tparams[name]),
+            "no_copy": no_copy[name],
         }
         row.update(param_row(info, a, tvalues))
         rows.append(row)
@@ -667,10 +673,8 @@ def demo(args: argparse.Namespace) -> int:
             lambda: None,
         )
     mparams = dict(meta_model.named_parameters())
-    materialize_ok = all(
-        _same_bytes(_numpy(mparams[r["name"]]), _numpy(tparams[r["name"]]))
-        and handed_over(mparams[r["name"]])
-        for r in rows
+    materialize_ok = all(handed_over(p) for p in mparams.values()) and all(
+        _same_bytes(_numpy(mparams[r["name"]]), _numpy(tparams[r["name"]])) for r in rows
     )
     progress.done()
 
@@ -1087,7 +1091,10 @@ def load_factory(target: str) -> Callable[[], Any]:
     except CommandError:
         raise
     except ModuleNotFoundError as e:
-        raise CommandError(f"cannot import {module_name!r}: {e}") from None
+        missing = e.name or ""
+        if module_name == missing or module_name.startswith(missing + "."):
+            raise CommandError(f"cannot import {module_name!r}: {e}") from None
+        raise CommandError(f"importing {module_name!r} failed: ModuleNotFoundError: {e}") from None
     except Exception as e:
         raise CommandError(f"importing {module_name!r} failed: {type(e).__name__}: {e}") from None
     obj: Any = module
