@@ -781,7 +781,7 @@ def demo(args: argparse.Namespace) -> int:
     timing = [
         ("PyTorch: build the model (runs its own init)", seconds["torch_build"]),
         (
-            "xinit: init_module on the built model, first call (compiles)",
+            "xinit: init_module, first call (compiles, or reads the compile cache)",
             seconds["init_module_first"],
         ),
         ("xinit: init_module on the built model", seconds["init_module"]),
