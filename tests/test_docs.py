@@ -1,4 +1,4 @@
-"""The documentation's Python examples run as written (README and the adapter guides)."""
+"""The documentation's Python examples run as written (README, the adapter guides, choosing.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ["README.md", "docs/torch.md", "docs/cross-framework.md"]
+DOCS = ["README.md", "docs/torch.md", "docs/cross-framework.md", "docs/choosing.md"]
 BLOCKS = [
     (doc, i, block)
     for doc in DOCS
