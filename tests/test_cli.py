@@ -30,6 +30,7 @@ from xinit import _cli
 from xinit.adapters import _commands as cmd
 from xinit.adapters import torch as xt
 
+ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["--layers", "1", "--width", "32", "-q"]
 
 
@@ -552,3 +553,39 @@ def test_schemes_offered_by_the_parser_all_resolve() -> None:
         assert text.startswith(name)
     with pytest.raises(_cli.CommandError, match="unknown scheme"):
         cmd.resolve_scheme("nope", infos)
+
+
+# -- .ci/run -------------------------------------------------------------------------------------
+
+
+def test_ci_runs_the_readme_commands_as_written(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    setup = readme.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in setup.splitlines() if line.strip()]
+    assert commands == ["bash scripts/xinit demo", "bash scripts/test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert [
+        line.split("||")[0].strip() for line in ci.splitlines() if line.startswith("bash ")
+    ] == (commands)
+    # Run it against stand-in scripts that log their calls and fail on demand.
+    (tmp_path / ".ci").mkdir()
+    (tmp_path / ".ci" / "run").write_text(ci)
+    (tmp_path / "scripts").mkdir()
+    for name in ("xinit", "test"):
+        (tmp_path / "scripts" / name).write_text(
+            f'echo "{name} $*" >> "$LOG"\nexit "${{RC_{name.upper()}:-0}}"\n'
+        )
+    for rc_xinit, rc_test, expected in [(0, 0, 0), (1, 0, 1), (0, 3, 1), (2, 2, 1)]:
+        log = tmp_path / f"log{rc_xinit}{rc_test}"
+        env = {**os.environ, "LOG": str(log), "RC_XINIT": str(rc_xinit), "RC_TEST": str(rc_test)}
+        proc = subprocess.run(
+            ["bash", str(tmp_path / ".ci" / "run")],
+            cwd="/",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == expected, proc.stderr
+        assert log.read_text().splitlines() == ["xinit demo", "test "]  # both, in order
