@@ -250,18 +250,19 @@ def _is_residual(p: ParamInfo) -> bool:
 def gpt2(infos: Sequence[ParamInfo]) -> tuple[Rules, str]:
     """GPT-2's recipe for a model with these parameters, and a description.
 
-    Every 2-D ``weight`` (Linear, Embedding, GPT-2's Conv1D) ``N(0, 0.02²)``;
-    the output projections of the R residual branches (a 2-D weight of a module
-    named in :data:`RESIDUAL_PROJECTIONS`) ``N(0, (0.02/√R)²)`` (GPT-2 has two
-    per layer, so this is its ``0.02/√(2·n_layer)``); every bias zero; norms
-    and anything else PyTorch's defaults.
+    Every 2-D parameter named ``weight`` (Linear, Embedding, GPT-2's Conv1D)
+    ``N(0, 0.02²)``; the output projections of the R residual branches (a 2-D
+    weight of a module named in :data:`RESIDUAL_PROJECTIONS`) ``N(0, (0.02/√R)²)``
+    (GPT-2 has two per layer, so this is its ``0.02/√(2·n_layer)``); every bias
+    (``ParamInfo.is_bias``: also ``in_proj_bias``, ``bias_ih_l0``) zero; norm
+    weights and anything else PyTorch's defaults.
     """
     residual = sum(1 for p in infos if _is_residual(p))
     std = 0.02 / math.sqrt(residual) if residual else 0.02
     rules = Rules(
         Rule(xinit.normal(0.0, std), where=_is_residual),
         Rule(xinit.normal(0.0, 0.02), name="weight", ndim=2),
-        Rule(xinit.zeros(), name="bias"),
+        Rule(xinit.zeros(), where=lambda p: p.is_bias),
         fallback="torch",
     )
     scaled = (

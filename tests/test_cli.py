@@ -319,6 +319,7 @@ class GPTish(torch.nn.Module):
             torch.nn.ModuleDict({"c_fc": torch.nn.Linear(32, 64), "c_proj": torch.nn.Linear(64, 32)})
             for _ in range(3)
         )
+        self.rnn = torch.nn.GRU(8, 8)
 
 
 def torch_mlp():
@@ -416,9 +417,13 @@ def test_inspect_gpt2_recipe_and_padding_row(capsys, factories: Path) -> None:
     assert rows["h.0.c_proj.weight"]["expected_std"] == pytest.approx(0.02 / math.sqrt(3))
     assert rows["h.2.c_fc.weight"]["expected_std"] == pytest.approx(0.02)
     assert rows["wte.weight"]["std_ok"] is True  # padding row zero, left out of the std
-    code, out = run_json(capsys, "inspect", "user_models:gptish", "-q")
-    assert rows["wte.weight"]["measured_std"] != pytest.approx(1.0, abs=0.1)  # 0.02 there
-    assert {r["parameter"]: r for r in out["parameters"]}["wte.weight"]["expected_std"] == 1.0
+    assert rows["rnn.bias_ih_l0"]["expected_mean"] == 0.0 and rows["rnn.bias_ih_l0"]["std_ok"]
+    assert rows["rnn.weight_ih_l0"]["expected_std"] == pytest.approx(1 / math.sqrt(3 * 8))
+    assert rows["wte.weight"]["expected_std"] == 0.02
+    code, out = run_json(capsys, "inspect", "user_models:gptish", "-q")  # the "torch" scheme
+    torch_rows = {r["parameter"]: r for r in out["parameters"]}
+    assert code == 0 and torch_rows["wte.weight"]["expected_std"] == 1.0
+    assert torch_rows["wte.weight"]["measured_std"] == pytest.approx(1.0, rel=0.05)
 
 
 def test_inspect_model_with_a_buffer_materialize_cannot_fill(capsys, factories: Path) -> None:

@@ -530,7 +530,11 @@ def _adapter_command(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="xinit", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(
+        prog="xinit",
+        description="Weight initializers written once in JAX: the same weights in PyTorch and "
+        "Flax. `xinit demo` shows it on this machine.",
+    )
     parser.add_argument("--version", action="version", version=f"xinit {xinit.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     base = _Parser(add_help=False)
