@@ -436,7 +436,6 @@ def demo_models(layers: int, width: int) -> tuple[type, type, type]:
     ``blocks/0/q/kernel``).
     """
     import flax.linen as fnn
-    import jax.numpy as jnp
     import torch
     from flax import nnx
     from torch import nn
@@ -532,7 +531,6 @@ def demo_models(layers: int, width: int) -> tuple[type, type, type]:
                 x = block(x)
             return self.ln_f(x)
 
-    del jnp
     return TorchModel, LinenModel, NnxModel
 
 
@@ -1214,7 +1212,7 @@ def _kept_row(info: ParamInfo, name: str, shape: list[int]) -> dict[str, Any]:
 def _inspect_flax(
     kind: str, args: argparse.Namespace, model: Any
 ) -> tuple[list[dict[str, Any]], str, float]:
-    from flax import traverse_util
+    from flax import nnx, traverse_util
 
     from xinit.adapters import flax as xf
     from xinit.adapters.flax._walk import walk_linen, walk_nnx
@@ -1231,7 +1229,7 @@ def _inspect_flax(
     start = time.perf_counter()
     if kind == "nnx":
         xf.init_nnx(model, seed=args.seed, scheme=scheme)
-        jax.block_until_ready(__import__("flax").nnx.state(model))
+        jax.block_until_ready(nnx.state(model))
         after = {p.info.path: np.asarray(p.ref.get_value()) for p in walk_nnx(model, None)}
         how = "init_nnx (in place)"
     else:
@@ -1269,10 +1267,14 @@ def inspect(args: argparse.Namespace) -> int:
         meta_context = torch.device("meta")
     except ModuleNotFoundError:
         pass
-    try:
-        model = factory() if meta_context is None else _call_quiet(factory, meta_context)
-    except Exception:
-        model = _call(factory, args.target)  # some models cannot be built on the meta device
+    model: Any = _UNBUILT
+    if meta_context is not None:
+        try:
+            model = _call_quiet(factory, meta_context)
+        except Exception:  # some models cannot be built on the meta device: build it for real
+            model = _UNBUILT
+    if model is _UNBUILT:
+        model = _call(factory, args.target)
     kind = _kind_of(model)
     if kind is None:
         raise CommandError(
@@ -1345,6 +1347,9 @@ def inspect(args: argparse.Namespace) -> int:
     else:
         print(f"{len(bad)} parameter(s) differ from their scheme: {', '.join(bad)}")
     return 0 if ok else 1
+
+
+_UNBUILT = object()
 
 
 def _call_quiet(factory: Callable[[], Any], context: Any) -> Any:
