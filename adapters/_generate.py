@@ -103,7 +103,9 @@ def plan(
 def values(info: ParamInfo, a: Assignment, root: jax.Array, dtype: np.dtype) -> jax.Array:
     """One parameter's values in its canonical (torch) layout, on the default JAX device.
 
-    The key is ``xinit.key_for(root, info.path)``. With ``a.blocks > 1`` axis 0
+    The key is ``xinit.key_for(root, info.path)``. Fans the assignment does not
+    give are computed from the shape in torch's layout, whatever layout the
+    initializer was built for. With ``a.blocks > 1`` axis 0
     is generated as equal blocks with keys ``fold_in(key, i)``; ``a.zero_row``
     is set to zero last.
 
@@ -112,6 +114,9 @@ def values(info: ParamInfo, a: Assignment, root: jax.Array, dtype: np.dtype) -> 
       initializer prepended to the message.
     """
     key = xinit.key_for(root, info.path)
+    # Shapes here are in torch's layout, so fans not given explicitly are torch's: an
+    # initializer built for Flax's layout (lecun_*, he_*, variance_scaling) is re-laid.
+    init = a.init if a.init.layout == xinit.TORCH else a.init.with_layout(xinit.TORCH)
     try:
         if a.blocks > 1:
             rows, rest = divmod(info.shape[0], a.blocks)
@@ -120,12 +125,12 @@ def values(info: ParamInfo, a: Assignment, root: jax.Array, dtype: np.dtype) -> 
             shape = (rows, *info.shape[1:])
             out = jnp.concatenate(
                 [
-                    a.init(jax.random.fold_in(key, i), shape, a.fan_in, a.fan_out, dtype=dtype)
+                    init(jax.random.fold_in(key, i), shape, a.fan_in, a.fan_out, dtype=dtype)
                     for i in range(a.blocks)
                 ]
             )
         else:
-            out = a.init(key, info.shape, a.fan_in, a.fan_out, dtype=dtype)
+            out = init(key, info.shape, a.fan_in, a.fan_out, dtype=dtype)
         if a.zero_row is not None:
             out = out.at[a.zero_row].set(0)
     except (ValueError, TypeError, ZeroDivisionError, NotImplementedError, RuntimeError) as exc:

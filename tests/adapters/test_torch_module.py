@@ -730,3 +730,25 @@ def test_rule_criteria_combine() -> None:
     assert torch.equal(model.head.weight, torch.full((3, 200), 2.0))
     assert torch.equal(model.head.bias, torch.full((3,), 2.0))
     assert torch.equal(model.fc.bias, before)
+
+
+@pytest.mark.parametrize(
+    ("init", "make", "fan_in"),
+    [
+        (xinit.lecun_normal(), lambda: nn.Linear(1000, 10), 1000),
+        (xinit.he_normal(), lambda: nn.Conv2d(64, 8, 3), 64 * 9),
+        (xinit.variance_scaling(1.0, "fan_in", "normal"), lambda: nn.Linear(300, 40), 300),
+    ],
+    ids=["lecun_normal", "he_normal", "variance_scaling"],
+)
+def test_flax_layout_initializers_in_rules_get_torch_fans(
+    init: xinit.Initializer, make: Callable[[], nn.Module], fan_in: int
+) -> None:
+    """JAX's initializers default to Flax's layout; on a torch weight their fans are torch's."""
+    m = xt.init_module(make(), xt.Rules(xt.Rule(init, name="weight"), fallback="torch"), seed=0)
+    scale = 2.0 if init.name == "he_normal" else 1.0
+    expected = math.sqrt(scale / fan_in)
+    got = float(m.weight.detach().std())
+    assert abs(got - expected) < 0.05 * expected, (got, expected)
+    ref = init.with_layout("torch")(xinit.key_for(0, "weight"), tuple(m.weight.shape))
+    np.testing.assert_array_equal(m.weight.detach().numpy(), np.asarray(ref))
