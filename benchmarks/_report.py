@@ -83,6 +83,10 @@ def _div(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
+def _repeats(n: int) -> str:
+    return "one call" if n == 1 else f"median of {n} repeats"
+
+
 def _met(ok: bool | None) -> str:
     return "n/a" if ok is None else "**met**" if ok else "**not met**"
 
@@ -184,7 +188,7 @@ def _environment(meta: dict[str, Any]) -> list[str]:
         + ", ".join(f"{k} {val}" for k, val in v.items())
         + f" (installed, non-editable, from the repository at {meta.get('source', '?')}).",
         f"- Reproduce: `bash scripts/setup.sh && {meta['command']}` "
-        f"({meta['repeats']} timed repeats per comparison).",
+        f"({meta['repeats']} timed repeat{'s' if meta['repeats'] != 1 else ''} per comparison).",
         "",
     ]
 
@@ -438,7 +442,7 @@ def _models_section(models: dict[str, Any], meta: dict[str, Any]) -> list[str]:
             f"### {info['name']}: {info['params'] / 1e6:.1f}M parameters, {info['tensors']} "
             f"tensors, {info['bytes'] / MB:,.0f} MB float32",
             "",
-            f"`{info['config']}`; warm medians of {entry['warm_repeats']} repeats.",
+            f"`{info['config']}`; warm: {_repeats(entry['warm_repeats'])}.",
             "",
             *_table(header, rows),
             "",
@@ -455,9 +459,10 @@ def _models_section(models: dict[str, Any], meta: dict[str, Any]) -> list[str]:
 def _llama_notes(entry: dict[str, Any]) -> list[str]:
     lines = [
         "Llama 1B runs only `materialize` and torch's construction, one repeat (the warm time is "
-        "the second call of the cold process, after the first model was freed): Flax rows are "
-        "skipped, because a 4 GB Flax init (and an nnx construction) would take minutes of this "
-        "2-core machine and 4 GB more memory for each of the four Flax rows.",
+        "the second call of the cold process, after the first model was freed). Flax rows are "
+        "skipped (not measured) to keep a full run near a quarter of an hour on this shared "
+        "machine and its memory in bounds: Flax's own jitted init peaked at about 3x the "
+        "parameters' bytes for GPT-2 above, which would be over 10 GB here.",
         "",
     ]
     overhead = _overhead(entry)
@@ -470,8 +475,10 @@ def _llama_notes(entry: dict[str, Any]) -> list[str]:
             f"Memory: JAX's fixed overhead is measured with the same architecture at tiny width "
             f"({tiny['params'] / 1e6:.2f}M parameters, {tiny['tensors']} tensors, `{tiny['config']}`): "
             f"materializing it raised the peak RSS by {overhead / MB:,.0f} MB beyond its "
-            f"{tiny['bytes'] / MB:.1f} MB of parameters (compiling the programs, XLA's and xinit's "
-            f"bookkeeping). Starting the JAX runtime itself (the CPU client and one tiny program) "
+            f"{tiny['bytes'] / MB:.1f} MB of parameters (compiling its "
+            f"{entry['overhead']['calls'][0]['programs']} programs and everything else the call "
+            "holds for a while). The overhead does not grow with the parameters, so it dominates "
+            "the peak multiple of small models (ResNet-50 above). Starting the JAX runtime itself (the CPU client and one tiny program) "
             f"adds {runtime / MB:,.0f} MB, counted in the baseline. The 1B `materialize` peak is "
             f"{_peak(entry, 'xinit_materialize') / MB:,.0f} MB above its baseline "  # type: ignore[operator]
             f"({_peak(entry, 'xinit_materialize') / entry['info']['bytes']:.3f}x the parameters), "  # type: ignore[operator]
@@ -598,7 +605,9 @@ def _compiles_section(comp: dict[str, Any]) -> list[str]:
             rows,
         ),
         "",
-        f"The programs of the first `materialize`, by function name: {listing}.",
+        f"The programs of the first `materialize`, by function name: {listing}. `jit(_run)` is "
+        "xinit's kernel runner (one program per initializer, shape and dtype); the others derive "
+        "keys and move arrays.",
         "",
     ]
 

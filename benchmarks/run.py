@@ -198,7 +198,10 @@ def main() -> None:
         results = json.loads(args.from_json.read_text())
     else:
         repeats = args.repeats or (1 if args.quick else 5)
-        argv = " ".join(sys.argv[1:])
+        flags = ["--quick"] if args.quick else []
+        flags += [f"--only {s}" for s in args.only or []]
+        flags += [f"--repeats {args.repeats}"] if args.repeats else []
+        argv = " ".join(flags)  # what reproduces the measurements (not where they are written)
         results = {
             "meta": {
                 "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes"),
