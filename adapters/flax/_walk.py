@@ -12,17 +12,19 @@ torch                    linen (``params`` tree)     nnx (graph path)
 ``fc.bias``              ``fc/bias``                 ``fc/bias``
 ======================== =========================== =============================
 
-A linen name ending in ``_<digits>`` (how linen names list members and
-auto-named layers) becomes two segments; ``kernel``, ``embedding`` and
-``scale`` become ``weight``. ``paths`` overrides the mapping: a dict from the
-Flax path (``"layers_0/fc/kernel"``) to the torch name, or a function.
+A linen submodule held in a list or dict attribute (``self.layers = [...]``
+in ``setup`` is named ``layers_0``) becomes two segments, as torch's
+``ModuleList``/``ModuleDict`` name it (``layers.0``); every other name is kept
+as it is (``ln_1`` stays ``ln_1``, an auto-named ``Dense_0`` stays ``Dense_0``).
+``kernel``, ``embedding`` and ``scale`` become ``weight``. ``paths`` overrides
+the mapping: a dict from the Flax path (``"layers_0/fc/kernel"``) to the torch
+name, or a function.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -37,7 +39,6 @@ __all__ = ["FlaxParam", "PathsLike", "canonical_path", "walk_linen", "walk_nnx"]
 PathsLike = Mapping[str, str] | Callable[[str], str] | None
 
 _NAMES = {"kernel": "weight", "embedding": "weight", "scale": "weight"}
-_INDEXED = re.compile(r"(.+)_(\d+)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,15 +62,40 @@ class FlaxParam:
     ref: Any = dataclasses.field(repr=False)
 
 
-def canonical_path(flax_path: tuple[str | int, ...], *, linen: bool) -> str:
-    """The default torch name of a Flax parameter path."""
+def canonical_path(
+    flax_path: tuple[str | int, ...],
+    members: Mapping[tuple[str | int, ...], tuple[str, ...]] | None = None,
+) -> str:
+    """The default torch name of a Flax parameter path.
+
+    Args:
+      flax_path: the parameter's path (module names, then the parameter's name).
+      members: for linen, the torch segments of module paths that are list or
+        dict members (``("layers_0",) -> ("layers", "0")``); :func:`walk_linen`
+        finds them. Other segments are kept as they are.
+    """
     segments: list[str] = []
-    for seg in flax_path[:-1]:
-        match = _INDEXED.fullmatch(seg) if linen and isinstance(seg, str) else None
-        segments.extend(match.groups() if match else (str(seg),))
+    for j, seg in enumerate(flax_path[:-1]):
+        segments.extend((members or {}).get(flax_path[: j + 1], (str(seg),)))
     name = str(flax_path[-1])
     segments.append(_NAMES.get(name, name))
     return ".".join(segments)
+
+
+def _member_segments(module: Any) -> tuple[str, ...]:
+    """``("layers", "0")`` when a linen module is item 0 of its parent's ``layers``
+    list (or key ``"0"`` of a dict), else its name alone."""
+    name, parent = module.name, module.parent
+    for attr, value in vars(parent).items() if parent is not None else ():
+        prefix = f"{attr}_"
+        if not isinstance(attr, str) or not name.startswith(prefix):
+            continue
+        item = name[len(prefix) :]
+        if isinstance(value, (list, tuple)) and item.isdigit() and int(item) < len(value):
+            return (attr, item)
+        if isinstance(value, Mapping) and item in value:
+            return (attr, item)
+    return (name,)
 
 
 def _mapper(paths: PathsLike, known: list[str]) -> Callable[[str, str], str]:
@@ -102,7 +128,9 @@ def _torch_fan_in(shape: tuple[int, ...]) -> int:
 
 
 def _params(
-    leaves: list[tuple[tuple[str | int, ...], Any, Any]], paths: PathsLike, *, linen: bool
+    leaves: list[tuple[tuple[str | int, ...], Any, Any]],
+    paths: PathsLike,
+    members: Mapping[tuple[str | int, ...], tuple[str, ...]] | None = None,
 ) -> Iterator[FlaxParam]:
     """``leaves``: (flax path tuple, owner module or None, shape-and-dtype) per parameter."""
     flat = ["/".join(str(s) for s in p) for p, _, _ in leaves]
@@ -118,7 +146,7 @@ def _params(
     }
     seen: dict[str, str] = {}
     for (path, owner, leaf), fp, (kind, lay) in zip(leaves, flat, layouts, strict=True):
-        torch_path = to_torch(fp, canonical_path(path, linen=linen))
+        torch_path = to_torch(fp, canonical_path(path, members))
         if torch_path in seen:
             raise ValueError(
                 f"Flax parameters {seen[torch_path]!r} and {fp!r} both map to {torch_path!r}"
@@ -157,11 +185,15 @@ def walk_linen(
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a flax.linen.Module, got {type(module).__name__}")
     owners: dict[tuple[str, ...], Any] = {}
+    members: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def record(next_fun, call_args, call_kwargs, context):  # type: ignore[no-untyped-def]
         m = context.module
         if m.scope is not None:
-            owners.setdefault(tuple(m.scope.path), m)
+            path = tuple(m.scope.path)
+            owners.setdefault(path, m)
+            if path and path not in members:
+                members[path] = _member_segments(m)
         return next_fun(*call_args, **call_kwargs)
 
     key = jax.random.key(0)  # only shapes are computed: no values are drawn
@@ -178,7 +210,7 @@ def walk_linen(
     variables = unfreeze(shapes)
     flat = traverse_util.flatten_dict(variables.get("params", {}))
     leaves = [(path, owners.get(path[:-1]), leaf) for path, leaf in flat.items()]
-    return list(_params(leaves, paths, linen=True)), variables
+    return list(_params(leaves, paths, members)), variables
 
 
 def walk_nnx(module: Any, paths: PathsLike) -> list[FlaxParam]:
@@ -193,6 +225,6 @@ def walk_nnx(module: Any, paths: PathsLike) -> list[FlaxParam]:
     for path, node in nodes:
         if isinstance(node, nnx.Param):
             leaves.append((tuple(path), modules.get(tuple(path[:-1])), node.get_value()))
-    found = list(_params(leaves, paths, linen=False))
+    found = list(_params(leaves, paths))
     params = [node for path, node in nodes if isinstance(node, nnx.Param)]
     return [dataclasses.replace(p, ref=v) for p, v in zip(found, params, strict=True)]

@@ -388,3 +388,34 @@ def test_dense_general_attention_matches_separate_projections(scheme: str) -> No
     np.testing.assert_allclose(
         np.asarray(LinenAttention().apply(variables, xj)), expected, rtol=2e-4, atol=2e-5
     )
+
+
+def test_linen_names_map_like_torch_module_names() -> None:
+    """List and dict members (``layers_0``, ``heads_a``) become ``layers.0`` and ``heads.a``,
+    as torch's ModuleList/ModuleDict; other names with digits (``ln_1``) are kept."""
+
+    class TorchNamed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+            self.ln_1 = nn.LayerNorm(4)
+            self.heads = nn.ModuleDict({"a": nn.Linear(4, 2)})
+
+    class LinenNamed(fnn.Module):
+        def setup(self) -> None:
+            self.layers = [fnn.Dense(4), fnn.Dense(4)]
+            self.ln_1 = fnn.LayerNorm()
+            self.heads = {"a": fnn.Dense(2)}
+
+        def __call__(self, x: jax.Array) -> jax.Array:
+            return self.heads["a"](self.ln_1(self.layers[1](self.layers[0](x))))
+
+    xj = jnp.ones((1, 4))
+    variables = xf.init_linen(LinenNamed(), xj, seed=SEED)
+    assert set(variables["params"]) == {"layers_0", "layers_1", "ln_1", "heads_a"}
+    state = xf.to_canonical((LinenNamed(), variables), xj)
+    tmodel = xt.init_module(TorchNamed(), seed=SEED)
+    tstate = {n: p.detach().numpy() for n, p in tmodel.named_parameters()}
+    assert xf.counterparts({n: v.shape for n, v in tstate.items()}, state) == sorted(tstate)
+    for name, value in tstate.items():
+        np.testing.assert_array_equal(state[name], value, err_msg=name)
