@@ -70,13 +70,12 @@ def _torch_construct_init(model: str, size: str) -> Prepared:
 
 def _xinit_materialize(model: str, size: str, scheme: Any = "torch") -> Prepared:
     import models
-    import torch
 
-    from xinit.adapters.torch import materialize
+    from xinit.adapters.torch import materialize, meta_init
 
     def call() -> object:
         t = time.perf_counter()
-        with torch.device("meta"):
+        with meta_init():  # the meta device, without torch's own init calls
             m = models.torch_model(model, size)
         META_BUILD.append(time.perf_counter() - t)
         return materialize(m, scheme, seed=0)

@@ -25,6 +25,7 @@ from xinit.adapters._scheme import Rules as Rules
 from xinit.adapters._scheme import flax_scheme as flax_scheme
 from xinit.adapters._scheme import torch_scheme as torch_scheme
 from xinit.adapters.torch._handover import DeviceFallbackWarning as DeviceFallbackWarning
+from xinit.adapters.torch._meta import meta_init as meta_init
 from xinit.adapters.torch._module import init_module as init_module
 from xinit.adapters.torch._module import materialize as materialize
 
@@ -81,6 +82,7 @@ __all__ = [
     "kaiming_uniform_",
     "manual_seed",
     "materialize",
+    "meta_init",
     "normal",
     "normal_",
     "ones_",

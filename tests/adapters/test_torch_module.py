@@ -752,3 +752,21 @@ def test_flax_layout_initializers_in_rules_get_torch_fans(
     assert abs(got - expected) < 0.05 * expected, (got, expected)
     ref = init.with_layout("torch")(xinit.key_for(0, "weight"), tuple(m.weight.shape))
     np.testing.assert_array_equal(m.weight.detach().numpy(), np.asarray(ref))
+
+
+def test_meta_init_skips_torch_init_and_restores_it() -> None:
+    original = torch.nn.init.kaiming_uniform_
+    with xt.meta_init():
+        assert torch.nn.init.kaiming_uniform_ is not original
+        lazy = Net()
+    assert torch.nn.init.kaiming_uniform_ is original
+    assert all(p.is_meta for p in lazy.parameters())
+    xt.materialize(lazy, seed=11)
+    torch.manual_seed(0)
+    eager = xt.init_module(Net(), seed=11)
+    for p, q in zip(lazy.parameters(), eager.parameters(), strict=True):
+        assert torch.equal(p, q)
+    with pytest.raises(RuntimeError, match="boom"), xt.meta_init():
+        raise RuntimeError("boom")
+    assert torch.nn.init.kaiming_uniform_ is original
+    assert torch.empty(2).device.type == "cpu"  # the meta device context ended too
