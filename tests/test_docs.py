@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ["README.md", "docs/torch.md", "docs/cross-framework.md", "docs/choosing.md"]
+DOCS = [
+    "README.md",
+    "docs/torch.md",
+    "docs/flax.md",
+    "docs/cross-framework.md",
+    "docs/choosing.md",
+]
 BLOCKS = [
     (doc, i, block)
     for doc in DOCS
