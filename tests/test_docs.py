@@ -14,6 +14,8 @@ DOCS = [
     "docs/flax.md",
     "docs/cross-framework.md",
     "docs/choosing.md",
+    "docs/initializers.md",
+    "docs/spec.md",
 ]
 BLOCKS = [
     (doc, i, block)
