@@ -1,4 +1,4 @@
-"""The documentation's Python examples run as written (README, the adapter guides, choosing.md)."""
+"""The documentation's Python examples run as written: every python block of the pages below."""
 
 from __future__ import annotations
 
