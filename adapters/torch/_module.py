@@ -13,11 +13,13 @@ Both follow the same three steps, so a failed call changes nothing:
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import jax
 import torch
 from torch import nn
 
-from xinit.adapters._generate import listing, plan, root_key, values
+from xinit.adapters._generate import generate_all, listing, plan, root_key, values
 from xinit.adapters._scheme import Assignment, SchemeLike
 from xinit.adapters.torch._handover import generation_dtype, on_device, to_torch
 from xinit.adapters.torch._walk import Entry, walk
@@ -41,10 +43,19 @@ def _generate(
         by_device.setdefault(device or entry.param.device, []).append(i)
     out: list[torch.Tensor | None] = [None] * len(planned)
     for dev, indices in by_device.items():
-        with on_device(dev):
-            for i in indices:
+        with on_device(dev) as jax_dev:
+
+            def run(i: int, jax_dev: jax.Device = jax_dev, dev: torch.device = dev) -> torch.Tensor:
                 entry, a = planned[i]
-                out[i] = to_torch(_values(entry, a, root), dev, entry.param.dtype)
+                with jax.default_device(jax_dev):  # thread-local: set in every worker
+                    return to_torch(_values(entry, a, root), dev, entry.param.dtype)
+
+            def group(i: int) -> Hashable:
+                entry, a = planned[i]
+                return (a.init, entry.info.shape, entry.param.dtype, a.blocks)
+
+            for i, tensor in zip(indices, generate_all(indices, group, run), strict=True):
+                out[i] = tensor
     return out  # type: ignore[return-value]
 
 
