@@ -1921,3 +1921,19 @@ def test_scaled_variance_large_fans(scale: float) -> None:
 
 def test_nan_constant_is_equal_to_an_equal_build() -> None:
     assert xinit.constant(float("nan")) == xinit.constant(float("nan"))
+
+
+# == (i) host-only fields share the compiled program ========================================
+
+
+def test_host_only_fields_share_one_program() -> None:
+    """The default gain, default dtype and layout are applied on the host, so
+    initializers that differ only in them share a compiled program."""
+    shape = (23, 29)
+    xinit.xavier_uniform()(KEY, shape)
+    with count_compilations() as compiled:
+        doubled = xinit.xavier_uniform(2.0)(KEY, shape)
+        xinit.xavier_uniform().with_layout("flax")(KEY, shape)
+        xinit.xavier_uniform().with_dtype(np.float32)(KEY, shape)
+    assert compiled == []
+    assert_same_bits(doubled, xinit.xavier_uniform()(KEY, shape, gain=2.0))

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import xinit
+from xinit import _keys
 
 
 def data(k: jax.Array) -> np.ndarray:
@@ -287,6 +288,29 @@ def test_key_for_is_the_documented_construction(impl: str) -> None:
         expected = jax.random.fold_in(jax.random.fold_in(root, np.uint32(w0)), np.uint32(w1))
         assert same_key(xinit.key_for(11, path, impl=impl), expected)
         assert same_key(xinit.key_for(root, path), expected)  # a key instead of a seed
+
+
+def test_host_threefry4x32_is_jax_own() -> None:
+    """key() and key_for() hash threefry4x32 keys on the host; every seed and
+    fold_in must give the key data of JAX's own, for seeds and words of all sizes."""
+    rng = np.random.default_rng(20261201)
+    edge = [0, 1, 2**31 - 1, 2**31, 2**32 - 1]
+    seeds = np.array(edge + rng.integers(0, 2**32, 500).tolist(), np.uint32)
+    words = np.array(edge + rng.integers(0, 2**32, 500).tolist(), np.uint32)
+    impl = "threefry4x32"
+    jax_seeds = np.asarray(
+        jax.vmap(lambda s: jax.random.key_data(jax.random.key(s, impl=impl)))(seeds)
+    )
+    host_seeds = np.array([_keys._host_seed(int(s)) for s in seeds], np.uint32)
+    assert np.array_equal(host_seeds, jax_seeds)
+    roots = jax.random.wrap_key_data(jax_seeds, impl=impl)
+    jax_folds = np.asarray(
+        jax.vmap(lambda k, w: jax.random.key_data(jax.random.fold_in(k, w)))(roots, words)
+    )
+    host_folds = [
+        _keys._host_fold_in(d.tolist(), int(w)) for d, w in zip(jax_seeds, words, strict=True)
+    ]
+    assert np.array_equal(np.array(host_folds, np.uint32), jax_folds)
 
 
 def test_key_for_keeps_the_impl_of_a_key() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import operator
 import struct
@@ -234,7 +235,18 @@ class Initializer:
             # Concrete fans: the quotient is rounded on the host exactly as JAX
             # rounds it, and passed traced, so new fan values never recompile.
             variance = self.host_variance(fi32, fo32)
-        return _generate(self, key, shape, dt, fi32, fo32, g32, variance)
+        return _generate(self._program, key, shape, dt, fi32, fo32, g32, variance)
+
+    @functools.cached_property
+    def _program(self) -> Initializer:
+        """This initializer as the static argument of the compiled program.
+
+        The fields that matter only on the host before the program runs (the
+        default gain, which the program gets traced; the default dtype; the
+        layout of fans) are normalized, so ``xavier_uniform(gain=2.0)`` and
+        ``xavier_uniform()`` share one compiled program per shape and dtype.
+        """
+        return dataclasses.replace(self, gain=1.0, dtype=None, layout=TORCH)
 
     def with_layout(self, layout: LayoutLike) -> Initializer:
         """The same scheme with fans computed in another layout."""

@@ -90,6 +90,11 @@ def key(seed: int, impl: str | None = None) -> jax.Array:
     value = _check_seed(seed)
     impl = _check_impl(impl)
     low, high = value & _U32, value >> 32
+    if impl == _HOST_IMPL:
+        data = _host_seed(low)
+        if high:
+            data = _host_fold_in(data, high)
+        return _wrap(data)
     root = jax.random.key(np.uint32(low), impl=impl)
     if high:
         root = jax.random.fold_in(root, np.uint32(high))
@@ -202,4 +207,68 @@ def key_for(seed_or_key: int | jax.Array, path: Path, impl: str | None = None) -
     else:
         root = key(seed_or_key, impl)  # type: ignore[arg-type]
     w0, w1 = path_words(path)
+    if str(jax.random.key_impl(root)) == _HOST_IMPL and not isinstance(root, jax.core.Tracer):
+        data = np.asarray(jax.random.key_data(root)).tolist()
+        return _wrap(_host_fold_in(_host_fold_in(data, w0), w1))
     return jax.random.fold_in(jax.random.fold_in(root, np.uint32(w0)), np.uint32(w1))
+
+
+# -- threefry4x32 keys on the host ------------------------------------------------------
+#
+# Deriving a key with JAX runs (and first compiles) a small program per step:
+# on a 2-core CPU the first threefry4x32 seed and fold_in compiled in 0.3 s
+# each, and every later fold_in is a device dispatch. A model's keys are a few
+# hashes per parameter, so for the default implementation they are computed
+# here with NumPy: the same Threefry-4x32 (20 rounds, Random123's rotations and
+# key schedule) that ``jax._src.random.threefry4x32`` lowers, applied exactly
+# as its ``seed`` and ``fold_in`` apply it. tests/test_keys.py checks every
+# result against JAX's own.
+
+_HOST_IMPL = "threefry4x32"
+_ROTATIONS = ((10, 26), (11, 21), (13, 27), (23, 5), (6, 20), (17, 11), (25, 10), (18, 20))
+_PARITY = 0x1BD11BDA
+
+
+def _threefry4x32(key: Sequence[int], counter: Sequence[int]) -> list[int]:
+    """Threefry-4x32-20 of one counter under one key, on Python ints (uint32 words).
+
+    Python ints rather than NumPy: a hash is a few hundred scalar operations,
+    which take about 25 us this way and ten times longer as NumPy calls.
+    """
+    ks = [int(k) for k in key]
+    ks.append(ks[0] ^ ks[1] ^ ks[2] ^ ks[3] ^ _PARITY)
+    x0, x1, x2, x3 = ((int(c) + k) & _U32 for c, k in zip(counter, ks, strict=False))
+    for rnd in range(20):
+        r0, r1 = _ROTATIONS[rnd % 8]
+        if rnd % 2 == 0:
+            x0 = (x0 + x1) & _U32
+            x1 = x0 ^ (((x1 << r0) | (x1 >> (32 - r0))) & _U32)
+            x2 = (x2 + x3) & _U32
+            x3 = x2 ^ (((x3 << r1) | (x3 >> (32 - r1))) & _U32)
+        else:
+            x0 = (x0 + x3) & _U32
+            x3 = x0 ^ (((x3 << r0) | (x3 >> (32 - r0))) & _U32)
+            x2 = (x2 + x1) & _U32
+            x1 = x2 ^ (((x1 << r1) | (x1 >> (32 - r1))) & _U32)
+        if rnd % 4 == 3:
+            j = rnd // 4
+            x0 = (x0 + ks[(1 + j) % 5]) & _U32
+            x1 = (x1 + ks[(2 + j) % 5]) & _U32
+            x2 = (x2 + ks[(3 + j) % 5]) & _U32
+            x3 = (x3 + ks[(4 + j) % 5] + 1 + j) & _U32
+    return [x0, x1, x2, x3]
+
+
+def _host_seed(low: int) -> list[int]:
+    """``jax.random.key(np.uint32(low), impl="threefry4x32")``'s data: the
+    hash of a zero counter under the key ``(low >> 32 = 0, low, 0, 0)``."""
+    return _threefry4x32((0, low, 0, 0), (0, 0, 0, 0))
+
+
+def _host_fold_in(data: Sequence[int], word: int) -> list[int]:
+    """``jax.random.fold_in`` of a threefry4x32 key's data with a uint32 ``word``."""
+    return _threefry4x32(data, (0, 0, 0, word))
+
+
+def _wrap(data: Sequence[int]) -> jax.Array:
+    return jax.random.wrap_key_data(np.array(data, np.uint32), impl=_HOST_IMPL)
