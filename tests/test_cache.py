@@ -46,8 +46,13 @@ def test_a_second_process_compiles_nothing(tmp_path: Path) -> None:
     first = _child({xinit.CACHE_ENV: str(cache)}, tmp_path)
     assert first["jax_dir"] == str(cache) and first["misses"] > 0 and first["hits"] == 0
     assert any(cache.iterdir())
+    assert len(list((cache / "executables").iterdir())) == first["misses"]
     second = _child({xinit.CACHE_ENV: str(cache)}, tmp_path)
-    assert second["misses"] == 0 and second["hits"] == first["misses"]
+    # xinit's own executables are loaded: nothing is even looked up in JAX's cache
+    assert second["misses"] == 0 and second["hits"] == 0
+    (cache / "executables").rename(tmp_path / "moved")  # JAX's cache alone still serves
+    third = _child({xinit.CACHE_ENV: str(cache)}, tmp_path)
+    assert third["misses"] == 0 and third["hits"] == first["misses"]
 
 
 def test_off_leaves_jax_alone(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ process uses the same cache; xinit also lowers JAX's minimum compile time for
 caching (``jax_persistent_cache_min_compile_time_secs``, 1 s by default) to 0,
 because its programs compile in about 0.1 s each. The JAX documentation warns
 that a compilation cache is trusted code: do not point it at a directory
-others can write to.
+others can write to. When xinit chose the directory, it also keeps its own
+serialized executables there (``xinit/_executables.py``), which skip tracing
+and lowering in a fresh process.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ CACHE_ENV = "XINIT_COMPILATION_CACHE"
 _OFF = {"", "0", "off", "false", "no", "none"}
 _lock = threading.Lock()
 _done = False
+_active: Path | None = None
 
 
 def compilation_cache_dir() -> Path | None:
@@ -62,7 +65,7 @@ def ensure_compilation_cache() -> Path | None:
     Returns:
       The cache directory in use, or None.
     """
-    global _done
+    global _done, _active
     with _lock:
         configured = jax.config.jax_compilation_cache_dir
         if configured:
@@ -79,4 +82,11 @@ def ensure_compilation_cache() -> Path | None:
             return None
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_compilation_cache_dir", str(path))
+        _active = path
         return path
+
+
+def active_dir() -> Path | None:
+    """xinit's cache directory when :func:`ensure_compilation_cache` turned it on in this
+    process (not a directory the user configured in JAX), else None."""
+    return _active

@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from xinit import _executables
 from xinit._dtypes import DTypeLike, check_dtype
 from xinit._errors import DivisionByZeroError
 from xinit._fans import TORCH, Layout, LayoutLike, as_layout, fans
@@ -235,7 +236,13 @@ class Initializer:
             # Concrete fans: the quotient is rounded on the host exactly as JAX
             # rounds it, and passed traced, so new fan values never recompile.
             variance = self.host_variance(fi32, fo32)
-        return _generate(self._program, key, shape, dt, fi32, fo32, g32, variance)
+        program = self._program
+        executable = _executables.compiled(
+            _generate, program, key, (shape, dt), (fi32, fo32, g32, variance)
+        )
+        if executable is not None:
+            return executable(key, fi32, fo32, g32, variance)
+        return _generate(program, key, shape, dt, fi32, fo32, g32, variance)
 
     @functools.cached_property
     def _program(self) -> Initializer:
