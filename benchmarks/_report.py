@@ -507,7 +507,7 @@ def _where_time_goes(models: dict[str, Any]) -> list[str]:
                     _s(c["trace_s"]),
                     _s(c["lower_s"]),
                     _s(c["compile_s"]),
-                    _s(other),
+                    _s(other) if other >= 0 else "—",
                     _s(cache["calls"][0]["compile_s"]) if cache else "—",
                     _s(_warm(entry, method)),
                 ]
@@ -531,9 +531,11 @@ def _where_time_goes(models: dict[str, Any]) -> list[str]:
         "compilation; *meta build* is constructing the module under `torch.device('meta')` "
         "(part of the materialize time: the first meta construction in a process runs torch's "
         "meta `reset_parameters`, which imports `torch._dynamo`); *rest* is everything else "
-        "(planning, generating, handing over, Python). With a warm persistent cache the "
-        "compile column becomes a cache load; tracing and lowering still happen (the cache key "
-        "is computed from the lowered program).",
+        "(planning, generating, handing over, Python). The distinct programs compile in "
+        "parallel threads, so trace, lower and compile are sums over threads and can add up to "
+        "more than the cold time; *rest* is then not defined (—). *cached: cache load* is JAX's "
+        "persistent-cache time in the cached call: near zero for xinit, whose own executables "
+        "(`xinit/_executables.py`) are loaded without tracing, lowering or a JAX cache lookup.",
         "",
         *_table(header, rows),
         "",
@@ -606,8 +608,8 @@ def _compiles_section(comp: dict[str, Any]) -> list[str]:
         ),
         "",
         f"The programs of the first `materialize`, by function name: {listing}. `jit(_run)` is "
-        "xinit's kernel runner (one program per initializer, shape and dtype); the others derive "
-        "keys and move arrays.",
+        "xinit's kernel runner (one program per initializer, shape and dtype); keys are derived "
+        "on the host (threefry4x32), so no other program is needed.",
         "",
     ]
 
