@@ -13,7 +13,8 @@ It is active when xinit's compilation cache is (:func:`xinit.ensure_compilation_
 chose the directory; the adapters turn it on): executables live in the
 ``executables`` folder beside JAX's files. The key of a file includes the
 versions of xinit, jax and jaxlib, a hash of xinit's own source files, the
-device kind and the x64 flag, so a change to any of them compiles anew. A
+host CPU's model and flags, the device kind and the x64 flag, so a change to
+any of them compiles anew. A
 file that cannot be read or loaded is compiled again and replaced. Calls with
 traced arguments (inside an outer ``jit`` or ``vmap``) and initializers whose
 kernel is not a module-level function always take ``jax.jit``; programs with a
@@ -28,6 +29,7 @@ import functools
 import hashlib
 import os
 import pickle
+import platform
 import tempfile
 import threading
 from collections.abc import Callable
@@ -59,7 +61,25 @@ def _fingerprint() -> str:
     for path in sorted(Path(__file__).parent.glob("*.py")):
         source.update(path.name.encode() + b"\0" + path.read_bytes())
     parts.append(f"source={source.hexdigest()}")
+    parts.append(f"cpu={_cpu()}")
     return ";".join(parts)
+
+
+def _cpu() -> str:
+    """The host CPU's model and instruction-set flags: XLA compiles CPU code for the
+    features of the machine it runs on, and a cache directory may be shared (a
+    network home) by machines that differ."""
+    described = [platform.machine(), platform.processor()]
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith(("model name", "flags", "Features", "CPU part")):
+                    described.append(line.strip())
+                if line.strip() == "":
+                    break  # the first processor describes them all
+    except OSError:
+        pass
+    return hashlib.sha256("\n".join(described).encode()).hexdigest()[:16]
 
 
 def _stable_kernel_name(kernel: object) -> str | None:
