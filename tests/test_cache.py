@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _child import run_child
 
 import xinit
 
@@ -28,17 +25,7 @@ print(json.dumps({**events, "dir": str(xinit.compilation_cache_dir()),
 
 
 def _child(env: dict[str, str], cwd: Path) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD],
-        env={**os.environ, "JAX_PLATFORMS": "cpu", **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(CHILD, env, cwd=cwd)
 
 
 def test_a_second_process_compiles_nothing(tmp_path: Path) -> None:

@@ -3,15 +3,12 @@ tracing, lowering and compiling, and gets the same bits."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _child import run_child
 
 import xinit
 
@@ -49,16 +46,7 @@ print(json.dumps(out))
 
 
 def _child(mode: str, cache: Path | str) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, mode],
-        env={**os.environ, "JAX_PLATFORMS": "cpu", xinit.CACHE_ENV: str(cache)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(CHILD, {xinit.CACHE_ENV: str(cache)}, mode)
 
 
 def _values(out: dict) -> dict:
