@@ -114,7 +114,8 @@ def compiled(
 
     Returns:
       A callable taking ``(key, *dynamic)``, or None when the cache is off,
-      an argument is traced, or the kernel has no stable name.
+      an argument is traced, the key lives on another device than the
+      default one, or the kernel has no stable name.
     """
     directory = _cache.active_dir()
     if directory is None or any(isinstance(a, jax.core.Tracer) for a in (key, *dynamic)):
@@ -123,8 +124,11 @@ def compiled(
     if kernel_name is None:
         return None
     device = _device()
+    if isinstance(key, jax.Array) and device not in key.devices():
+        return None  # a key committed elsewhere: jit places the program by its arguments
     signature = tuple(None if a is None else (np.shape(a), str(a.dtype)) for a in dynamic)
-    memory_key = (init, *static, str(key.dtype), np.shape(key), signature, device)
+    x64 = jax.config.jax_enable_x64
+    memory_key = (init, *static, str(key.dtype), np.shape(key), signature, device, x64)
     found = _memory.get(memory_key)
     if found is not None:
         return found
@@ -146,7 +150,7 @@ def compiled(
             signature,
             device.platform,
             device.device_kind,
-            jax.config.jax_enable_x64,
+            x64,
         )
     )
     path = directory / "executables" / (hashlib.sha256(identity.encode()).hexdigest() + ".bin")
