@@ -84,7 +84,7 @@ def test_off_by_default_in_the_core() -> None:
 
 
 def test_traced_calls_and_unnamed_kernels_take_jit(tmp_path: Path, monkeypatch) -> None:
-    from xinit import _cache, _executables
+    from xinit import _cache
 
     monkeypatch.setattr(_cache, "_active", tmp_path)
     init = xinit.normal()
@@ -95,4 +95,3 @@ def test_traced_calls_and_unnamed_kernels_take_jit(tmp_path: Path, monkeypatch) 
     assert np.array_equal(np.asarray(custom(key, (2, 2))), np.ones((2, 2), np.float32))
     files = list((tmp_path / "executables").iterdir())
     assert len(files) == 1  # only the eager normal() call was stored
-    _executables._memory.clear()
