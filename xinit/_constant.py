@@ -67,15 +67,20 @@ def constant(value: float) -> Initializer:
             )
 
     return Initializer(
-        "constant", _full_kernel, (("value", v),), allow_int=True, dtype_check=dtype_check
+        "constant",
+        _full_kernel,
+        (("value", v),),
+        allow_int=True,
+        dtype_check=dtype_check,
+        position_stable=True,
     )
 
 
 def ones() -> Initializer:
     """torch's ``ones_`` and JAX's ``ones``: every element is 1."""
-    return Initializer("ones", _full_kernel, (("value", 1),), allow_int=True)
+    return Initializer("ones", _full_kernel, (("value", 1),), allow_int=True, position_stable=True)
 
 
 def zeros() -> Initializer:
     """torch's ``zeros_`` and JAX's ``zeros``: every element is 0."""
-    return Initializer("zeros", _full_kernel, (("value", 0),), allow_int=True)
+    return Initializer("zeros", _full_kernel, (("value", 0),), allow_int=True, position_stable=True)

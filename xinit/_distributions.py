@@ -98,7 +98,7 @@ def uniform(a: float = 0.0, b: float = 1.0) -> Initializer:
     a, b = finite("a", a), finite("b", b)
     if a > b:
         raise RangeError(f"uniform: a must be <= b, got a={a:g} > b={b:g}")
-    return Initializer("uniform", _uniform_kernel, (("a", a), ("b", b)))
+    return Initializer("uniform", _uniform_kernel, (("a", a), ("b", b)), position_stable=True)
 
 
 def normal(mean: float = 0.0, std: float = 1.0) -> Initializer:
@@ -115,7 +115,9 @@ def normal(mean: float = 0.0, std: float = 1.0) -> Initializer:
     mean, std = finite("mean", mean), finite("std", std)
     if std < 0:
         raise RangeError(f"normal: std must be >= 0, got std={std:g}")
-    return Initializer("normal", _normal_kernel, (("mean", mean), ("std", std)))
+    return Initializer(
+        "normal", _normal_kernel, (("mean", mean), ("std", std)), position_stable=True
+    )
 
 
 def trunc_normal(
@@ -157,7 +159,10 @@ def trunc_normal(
             stacklevel=2,
         )
     return Initializer(
-        "trunc_normal", _trunc_normal_kernel, (("a", a), ("b", b), ("mean", mean), ("std", std))
+        "trunc_normal",
+        _trunc_normal_kernel,
+        (("a", a), ("b", b), ("mean", mean), ("std", std)),
+        position_stable=True,
     )
 
 
@@ -184,6 +189,7 @@ def truncated_normal(stddev: float = 1e-2, lower: float = -2.0, upper: float = 2
         "truncated_normal",
         _truncated_normal_kernel,
         (("lower", lower), ("stddev", stddev), ("upper", upper)),
+        position_stable=True,
     )
 
 
@@ -194,7 +200,10 @@ def scaled_uniform(scale: float = 1e-2) -> Initializer:
     ``xinit.jax_compat.uniform``.
     """
     return Initializer(
-        "scaled_uniform", _scaled_uniform_kernel, (("scale", finite("scale", scale)),)
+        "scaled_uniform",
+        _scaled_uniform_kernel,
+        (("scale", finite("scale", scale)),),
+        position_stable=True,
     )
 
 
@@ -205,4 +214,6 @@ def scaled_normal(stddev: float = 1e-2) -> Initializer:
     ``jax.nn.initializers.normal`` (float32). Available as ``xinit.jax_compat.normal``.
     """
     stddev = finite("stddev", stddev)
-    return Initializer("scaled_normal", _normal_kernel, (("mean", 0.0), ("std", stddev)))
+    return Initializer(
+        "scaled_normal", _normal_kernel, (("mean", 0.0), ("std", stddev)), position_stable=True
+    )

@@ -105,12 +105,13 @@ def compiled(
     """The executable of ``jitted(init, key, *static..., *dynamic)``, or None to use ``jitted``.
 
     Args:
-      jitted: the ``jax.jit`` function (``_generate``), with ``init``, the
-        shape and the dtype static.
+      jitted: the ``jax.jit`` function (``_generate`` or ``_generate_window``),
+        with ``init``, the shape (or window size) and the dtype static.
       init: the initializer as the program's static argument (``Initializer._program``).
       key: the call's key.
-      static: ``(shape, dtype)``.
-      dynamic: the traced arguments after them (fans, gain, variance or None).
+      static: ``(shape, dtype)``, or ``(size, dtype)`` for a window.
+      dynamic: the traced arguments after them (a window's start, fans,
+        gain, variance or None).
 
     Returns:
       A callable taking ``(key, *dynamic)``, or None when the cache is off,
@@ -128,7 +129,8 @@ def compiled(
         return None  # a key committed elsewhere: jit places the program by its arguments
     signature = tuple(None if a is None else (np.shape(a), str(a.dtype)) for a in dynamic)
     x64 = jax.config.jax_enable_x64
-    memory_key = (init, *static, str(key.dtype), np.shape(key), signature, device, x64)
+    entry = getattr(jitted, "__name__", repr(jitted))  # _run or _run_window
+    memory_key = (entry, init, *static, str(key.dtype), np.shape(key), signature, device, x64)
     found = _memory.get(memory_key)
     if found is not None:
         return found
@@ -142,6 +144,7 @@ def compiled(
     identity = repr(
         (
             _fingerprint(),
+            entry,
             kernel_name,
             _bits(fields),
             static,

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from xinit import _executables
+from xinit import _executables, _window
 from xinit._dtypes import DTypeLike, check_dtype
 from xinit._errors import DivisionByZeroError
 from xinit._fans import TORCH, Layout, LayoutLike, as_layout, fans
@@ -138,6 +138,9 @@ class Initializer:
       host_variance: for variance-scaling kernels, ``(fan_in, fan_out) ->
         float32 variance`` computed on the host as JAX does; with concrete
         fans, a call passes its result to the kernel as a traced ``variance``.
+      position_stable: the value at flat index ``i`` depends only on the key,
+        ``i``, the fans, the gain and the hyperparameters (``docs/spec.md``
+        §3), which :meth:`window` relies on.
 
     Equality and hashing compare float hyperparameters by bit pattern, so
     ``constant(0.0) != constant(-0.0)`` and ``constant(nan) == constant(nan)``.
@@ -163,17 +166,24 @@ class Initializer:
     host_variance: Callable[[np.float32, np.float32], np.float32] | None = dataclasses.field(
         default=None, repr=False, compare=False
     )
+    position_stable: bool = dataclasses.field(default=False, repr=False, compare=False)
 
+    @functools.cached_property
     def _key(self) -> tuple[object, ...]:
+        # Cached: jit and the executable cache hash the initializer on every call.
         return tuple(_bits(getattr(self, f.name)) for f in dataclasses.fields(self) if f.compare)
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash(self._key)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
+        return self is other or self._key == other._key  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return self._hash
 
     def __call__(
         self,
@@ -200,6 +210,107 @@ class Initializer:
         Returns:
           An array of ``shape`` and ``dtype``.
         """
+        call = self._prepare(key, shape, fan_in, fan_out, gain, dtype)
+        if call.empty:
+            if self.warn_empty:
+                warnings.warn(
+                    "Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2
+                )
+            return jnp.zeros(call.shape, call.dtype)
+        program = self._program
+        executable = _executables.compiled(
+            _generate, program, key, (call.shape, call.dtype), call.dynamic
+        )
+        if executable is not None:
+            return executable(key, *call.dynamic)
+        return _generate(program, key, call.shape, call.dtype, *call.dynamic)
+
+    def window(
+        self,
+        key: jax.Array,
+        shape: Sequence[int],
+        start: int,
+        size: int,
+        fan_in: Scalar | None = None,
+        fan_out: Scalar | None = None,
+        gain: Scalar | None = None,
+        *,
+        dtype: DTypeLike | None = None,
+    ) -> jax.Array:
+        """Flat positions ``[start, start + size)`` of ``self(key, shape, ...)``, as a 1-D array.
+
+        For a position-stable initializer the value at flat index ``i``
+        depends only on the key, ``i``, the fans, the gain and the
+        hyperparameters, so a long array can be generated in windows, and
+        positions past the end of ``shape`` hold what a longer array would
+        (with the fans of ``shape``). The compiled program depends on
+        ``size``, not on ``shape`` or ``start``: tensors of any shape share it.
+        Equal, bit for bit, to ``self(key, shape, ...).ravel()[start:start + size]``
+        where that slice exists (``tests/test_window.py``).
+
+        Args:
+          key: as for :meth:`__call__`. With ``start > 0`` it must be a
+            threefry4x32 key (xinit's default); other implementations take
+            ``start=0`` only.
+          shape: the shape whose fans the values use.
+          start: the first flat position, in ``[0, 2**64 - size]``.
+          size: how many values, in ``[1, 2**32)``.
+          fan_in, fan_out, gain, dtype: as for :meth:`__call__`.
+
+        Returns:
+          A 1-D array of ``size`` values of ``dtype``.
+
+        Raises:
+          ValueError: the initializer is not position-stable (``orthogonal``,
+            ``sparse``, ``eye``, ``dirac``), or a bad ``start`` or ``size``;
+            any error :meth:`__call__` raises for the same arguments.
+          NotImplementedError: ``start > 0`` with a key of another implementation.
+        """
+        if not self.position_stable:
+            raise ValueError(
+                f"{self.name} is not position-stable (its values depend on the whole "
+                "shape), so it cannot be generated in windows"
+            )
+        start, size = _check_count("start", start, 0), _check_count("size", size, 1)
+        if size >= 2**32 or start + size > 2**64:
+            raise ValueError(
+                f"window: need size < 2**32 and start + size <= 2**64, got start={start}, "
+                f"size={size}"
+            )
+        call = self._prepare(key, shape, fan_in, fan_out, gain, dtype)
+        if call.empty:
+            raise ValueError(f"window: shape {call.shape} has no elements")
+        program = self._program
+        if not _window.supports(key):
+            if start:
+                raise NotImplementedError(
+                    f"window: start={start} > 0 needs a threefry4x32 key (xinit's default), "
+                    f"got a {_window.impl_name(key)} key; other implementations take start=0"
+                )
+            executable = _executables.compiled(
+                _generate, program, key, ((size,), call.dtype), call.dynamic
+            )
+            if executable is not None:
+                return executable(key, *call.dynamic)
+            return _generate(program, key, (size,), call.dtype, *call.dynamic)
+        dynamic = (_window.start_words(start), *call.dynamic)
+        executable = _executables.compiled(
+            _generate_window, program, key, (size, call.dtype), dynamic
+        )
+        if executable is not None:
+            return executable(key, *dynamic)
+        return _generate_window(program, key, size, call.dtype, *dynamic)
+
+    def _prepare(
+        self,
+        key: jax.Array,
+        shape: Sequence[int],
+        fan_in: Scalar | None,
+        fan_out: Scalar | None,
+        gain: Scalar | None,
+        dtype: DTypeLike | None,
+    ) -> _Call:
+        """Check a call's arguments and compute its fans, gain and variance on the host."""
         shape = check_shape(shape)
         dt = check_dtype(
             self.dtype if dtype is None else dtype, name=self.name, allow_int=self.allow_int
@@ -223,26 +334,16 @@ class Initializer:
                 _check_fan(self.name, f, f32[f], self.zero_fan_ok)
         fi32, fo32 = f32["fan_in"], f32["fan_out"]
         g32 = _as_f32("gain", self.gain if gain is None else gain)
-        if empty:
-            if self.warn_empty:
-                warnings.warn(
-                    "Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2
-                )
-            return jnp.zeros(shape, dt)
         variance = None
-        if self.host_variance is not None and not any(
-            isinstance(f32[f], jax.core.Tracer) for f in self.fans_used
+        if (
+            not empty
+            and self.host_variance is not None
+            and not any(isinstance(f32[f], jax.core.Tracer) for f in self.fans_used)
         ):
             # Concrete fans: the quotient is rounded on the host exactly as JAX
             # rounds it, and passed traced, so new fan values never recompile.
             variance = self.host_variance(fi32, fo32)
-        program = self._program
-        executable = _executables.compiled(
-            _generate, program, key, (shape, dt), (fi32, fo32, g32, variance)
-        )
-        if executable is not None:
-            return executable(key, fi32, fo32, g32, variance)
-        return _generate(program, key, shape, dt, fi32, fo32, g32, variance)
+        return _Call(shape, dt, empty, (fi32, fo32, g32, variance))
 
     @functools.cached_property
     def _program(self) -> Initializer:
@@ -269,6 +370,25 @@ class Initializer:
     def fans(self, shape: Sequence[int]) -> tuple[int, int]:
         """``(fan_in, fan_out)`` of ``shape`` in this initializer's layout."""
         return fans(check_shape(shape), self.layout)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """A checked call: its shape and dtype, and the program's traced arguments
+    after the key (``fan_in``, ``fan_out``, ``gain``, ``variance`` or None)."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    empty: bool
+    dynamic: tuple[Any, ...]
+
+
+def _check_count(name: str, value: object, lowest: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"window: {name} must be an int, got {value!r}")
+    if value < lowest:
+        raise ValueError(f"window: {name} must be >= {lowest}, got {value}")
+    return int(value)
 
 
 def _check_fan(name: str, fan_name: str, fan: jax.Array | np.ndarray, zero_ok: bool) -> None:
@@ -310,3 +430,24 @@ def _run(
 
 #: The single compiled entry point: one program per (initializer, shape, dtype).
 _generate = jax.jit(_run, static_argnames=("init", "shape", "dtype"))
+
+
+def _run_window(
+    init: Initializer,
+    key: jax.Array,
+    size: int,
+    dtype: np.dtype,
+    start: jax.Array,
+    fan_in: jax.Array,
+    fan_out: jax.Array,
+    gain: jax.Array,
+    variance: jax.Array | None = None,
+) -> jax.Array:
+    """``_run`` of ``size`` values from flat position ``start`` (``uint32[2]``, high word first)."""
+    return _run(
+        init, _window.offset_key(key, start), (size,), dtype, fan_in, fan_out, gain, variance
+    )
+
+
+#: Windows of position-stable initializers: one program per (initializer, size, dtype).
+_generate_window = jax.jit(_run_window, static_argnames=("init", "size", "dtype"))

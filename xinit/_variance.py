@@ -277,6 +277,7 @@ def _variance(
         warn_empty=warn_empty,
         zero_fan_ok=zero_fan_ok,
         host_variance=functools.partial(host_scaled_variance, scale, mode),
+        position_stable=True,
     )
 
 
