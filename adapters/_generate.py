@@ -9,6 +9,7 @@ layouts and hand the arrays over.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,11 +20,30 @@ import jax.numpy as jnp
 import numpy as np
 
 import xinit
+from xinit import _window
 from xinit.adapters._scheme import KEEP, Assignment, ParamInfo, SchemeLike, as_scheme
 
-__all__ = ["generate_all", "listing", "plan", "root_key", "values"]
+__all__ = [
+    "WHOLE_FROM",
+    "cuts",
+    "generate_all",
+    "is_whole",
+    "listing",
+    "plan",
+    "root_key",
+    "values",
+    "windows",
+]
 
 _MAX_LISTED = 8
+
+#: Position-stable tensors of at least this many elements are generated whole, as one
+#: flat array (one program per element count, shared by every shape of that size).
+WHOLE_FROM = 1 << 20
+#: Smaller ones are cut into windows of these sizes (the smallest that holds the
+#: tensor, else the largest), so one program per (initializer, window size, dtype)
+#: serves every small tensor of a model.
+WINDOW_SIZES = (1 << 12, 1 << 16)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -141,12 +161,64 @@ def values(info: ParamInfo, a: Assignment, root: jax.Array, dtype: np.dtype) -> 
     return out
 
 
+def cuts(info: ParamInfo, a: Assignment, impl: str) -> list[tuple[int, int]] | None:
+    """How :func:`windows` cuts a parameter: ``(start, size)`` pairs, or None for :func:`values`.
+
+    A parameter qualifies when its initializer is position-stable
+    (``Initializer.position_stable``), it has elements, and it has no blocks
+    and no zero row. It is one whole flat window when it has at least
+    :data:`WHOLE_FROM` elements or when the key's implementation ``impl`` is
+    not threefry4x32 (only threefry4x32 windows can start past 0); otherwise
+    windows of one of :data:`WINDOW_SIZES`, the last one running past the end.
+
+    Measured on a 2-core CPU (``docs/benchmarks.md``): a program compiles in
+    0.2 to 0.3 s, while a window costs about 50 us and a copy of its values
+    into the tensor; so small tensors of many shapes share a few window
+    programs, and large tensors, where the copy would show, keep their own
+    program (values handed over without a copy).
+    """
+    n = math.prod(info.shape)
+    if not a.init.position_stable or a.blocks > 1 or a.zero_row is not None or n == 0:
+        return None
+    if n >= WHOLE_FROM or impl != _window.IMPL:
+        return [(0, n)]
+    size = next((w for w in WINDOW_SIZES if w >= n), WINDOW_SIZES[-1])
+    return [(start, size) for start in range(0, n, size)]
+
+
+def is_whole(pieces: list[tuple[int, int]] | None, n: int) -> bool:
+    """Whether a parameter of ``n`` values cut as ``pieces`` (:func:`cuts`) is generated as
+    one array, which the torch adapter hands over without a copy."""
+    return pieces is None or pieces == [(0, n)]
+
+
+def windows(
+    info: ParamInfo, a: Assignment, root: jax.Array, dtype: np.dtype, pieces: list[tuple[int, int]]
+) -> list[jax.Array]:
+    """The flat values of one parameter in the windows ``pieces`` (from :func:`cuts`).
+
+    Together they hold what :func:`values` returns, flattened: window ``(s, m)``
+    is positions ``[s, s + m)`` (the last one may run past the end). The key,
+    fans and errors are those of :func:`values`.
+    """
+    key = xinit.key_for(root, info.path)
+    init = a.init if a.init.layout == xinit.TORCH else a.init.with_layout(xinit.TORCH)
+    try:
+        return [
+            init.window(key, info.shape, start, size, a.fan_in, a.fan_out, dtype=dtype)
+            for start, size in pieces
+        ]
+    except (ValueError, TypeError, ZeroDivisionError, NotImplementedError, RuntimeError) as exc:
+        raise type(exc)(f"parameter {info.path!r} ({info.kind}, {a.init.name}): {exc}") from exc
+
+
 def generate_all(
     items: Sequence[T], group: Callable[[T], Hashable], run: Callable[[T], R]
 ) -> list[R]:
     """``[run(item) for item in items]``, with the first item of each group run in parallel.
 
-    Items of one group (same initializer, shape and dtype) share one compiled
+    Items of one group (same initializer, shape and dtype, or same window
+    program: initializer, window sizes and dtype) share one compiled
     program. The first item of every group runs in a thread pool, so XLA
     compiles the distinct programs side by side (compilation releases the
     GIL); the other items then reuse them, in order. Measured on a 2-core CPU,

@@ -5,21 +5,34 @@ Both follow the same three steps, so a failed call changes nothing:
 1. plan: walk the module, ask the scheme for every parameter's
    :class:`~xinit.adapters._scheme.Assignment`, and report every parameter it
    has none for;
-2. generate: one JAX array per parameter, on the parameter's device, from the
-   key ``xinit.key_for(seed, path)`` of its ``state_dict`` name;
-3. hand over: each array becomes the parameter's storage through DLPack,
-   without a copy.
+2. generate: the values of every parameter, on the parameter's device, from
+   the key ``xinit.key_for(seed, path)`` of its ``state_dict`` name;
+3. hand over: a large tensor's JAX array becomes the parameter's storage
+   through DLPack, without a copy; a small tensor of a position-stable
+   initializer is generated in shared windows (``_generate.cuts``), copied
+   into a new tensor, so a model compiles a few programs, not one per shape.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 
 import jax
 import torch
 from torch import nn
 
-from xinit.adapters._generate import generate_all, listing, plan, root_key, values
+from xinit import _window
+from xinit.adapters._generate import (
+    cuts,
+    generate_all,
+    is_whole,
+    listing,
+    plan,
+    root_key,
+    values,
+    windows,
+)
 from xinit.adapters._scheme import Assignment, SchemeLike
 from xinit.adapters.torch._handover import generation_dtype, on_device, to_torch
 from xinit.adapters.torch._walk import Entry, walk
@@ -27,10 +40,28 @@ from xinit.adapters.torch._walk import Entry, walk
 __all__ = ["init_module", "materialize"]
 
 
-def _values(entry: Entry, a: Assignment, root: jax.Array) -> jax.Array:
-    """Generate one parameter's values (on the current default JAX device)."""
-    dtype = generation_dtype(entry.param.dtype, what=f"parameter {entry.info.path!r}")
-    return values(entry.info, a, root, dtype)
+def _tensor(
+    entry: Entry,
+    a: Assignment,
+    root: jax.Array,
+    pieces: list[tuple[int, int]] | None,
+    device: torch.device,
+) -> torch.Tensor:
+    """One parameter's values as a torch tensor on ``device``, generated on the
+    current default JAX device, whole or in the windows ``pieces``."""
+    info, dtype = entry.info, entry.param.dtype
+    gen_dtype = generation_dtype(dtype, what=f"parameter {info.path!r}")
+    n = math.prod(info.shape)
+    if pieces is None:
+        return to_torch(values(info, a, root, gen_dtype), device, dtype)
+    arrays = windows(info, a, root, gen_dtype, pieces)
+    if is_whole(pieces, n):
+        return to_torch(arrays[0], device, dtype).view(info.shape)
+    out = torch.empty(n, dtype=dtype, device=device)
+    for (start, size), array in zip(pieces, arrays, strict=True):
+        count = min(size, n - start)
+        out[start : start + count].copy_(torch.from_dlpack(array)[:count])
+    return out.view(info.shape)
 
 
 def _generate(
@@ -38,6 +69,8 @@ def _generate(
 ) -> list[torch.Tensor]:
     """One torch tensor per planned parameter, on ``device`` (default: the parameter's)."""
     root = root_key(seed)
+    impl = _window.impl_name(root)
+    pieces = [cuts(entry.info, a, impl) for entry, a in planned]
     by_device: dict[torch.device, list[int]] = {}
     for i, (entry, _) in enumerate(planned):
         by_device.setdefault(device or entry.param.device, []).append(i)
@@ -48,11 +81,14 @@ def _generate(
             def run(i: int, jax_dev: jax.Device = jax_dev, dev: torch.device = dev) -> torch.Tensor:
                 entry, a = planned[i]
                 with jax.default_device(jax_dev):  # thread-local: set in every worker
-                    return to_torch(_values(entry, a, root), dev, entry.param.dtype)
+                    return _tensor(entry, a, root, pieces[i], dev)
 
             def group(i: int) -> Hashable:
                 entry, a = planned[i]
-                return (a.init, entry.info.shape, entry.param.dtype, a.blocks)
+                if pieces[i] is None:
+                    return (a.init, entry.info.shape, entry.param.dtype, a.blocks)
+                sizes = tuple(sorted({size for _, size in pieces[i]}))
+                return (a.init._program, sizes, entry.param.dtype)
 
             for i, tensor in zip(indices, generate_all(indices, group, run), strict=True):
                 out[i] = tensor

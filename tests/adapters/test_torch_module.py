@@ -33,6 +33,7 @@ from scipy import stats
 from torch import nn
 
 import xinit
+from xinit.adapters import _generate
 from xinit.adapters import torch as xt
 from xinit.adapters.torch import _handover, _module
 
@@ -207,7 +208,11 @@ class TiedLM(nn.Module):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
-def test_init_module_hands_over_without_copy(dtype: torch.dtype, handovers: list) -> None:
+def test_init_module_hands_over_without_copy(
+    dtype: torch.dtype, handovers: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every tensor whole (none cut into shared windows, which are copied):
+    monkeypatch.setattr(_generate, "WHOLE_FROM", 1)
     m = TiedLM().to(dtype)
     params = dict(m.named_parameters())
     xt.init_module(m, seed=0)
@@ -218,6 +223,56 @@ def test_init_module_hands_over_without_copy(dtype: torch.dtype, handovers: list
         assert p.dtype == dtype
         assert p.data_ptr() in pointers, name  # the JAX buffer itself
     assert all(j == t for j, t in handovers)
+
+
+class Wide(nn.Module):
+    """One tensor of WHOLE_FROM elements and small ones of several shapes and schemes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.big = nn.Linear(1024, 1024)  # weight: 2**20 elements, generated whole
+        self.small = nn.Linear(1024, 3000)  # weight 3,072,000: whole; bias 3000: one window
+        self.conv = nn.Conv2d(16, 40, 5)  # 16,000 elements: one 2**16 window
+        self.mid = nn.Linear(700, 600)  # 420,000 elements: seven 2**16 windows
+        self.norm = nn.LayerNorm(5000)  # 5000 > 2**12: one 2**16 window
+        self.emb = nn.Embedding(9, 3, padding_idx=2)  # a zero row: generated as a whole shape
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_windows_equal_whole_shapes(
+    dtype: torch.dtype, handovers: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small tensors come from shared windows, copied; large ones (and those that
+    cannot be cut) are handed over whole.
+    The values are those of one whole-shape program per tensor, bit for bit."""
+    pieces = {
+        name: _generate.cuts(info, a, xinit.DEFAULT_IMPL)
+        for name, info, a in (
+            (e.info.path, e.info, a)
+            for e, a in _module._plan(list(_module.walk(Wide())), "torch", allow_keep=True)
+        )
+    }
+    assert pieces["big.weight"] == [(0, 2**20)]
+    assert pieces["small.bias"] == [(0, 2**12)]
+    assert pieces["conv.weight"] == [(0, 2**16)]
+    assert len(pieces["mid.weight"]) == 7
+    assert pieces["emb.weight"] is None
+    windowed = xt.init_module(Wide().to(dtype), seed=4)
+    whole_pointers = {t for _, t in handovers}
+    for name, p in windowed.named_parameters():
+        assert (p.data_ptr() in whole_pointers) == (
+            name in ("big.weight", "small.weight", "emb.weight")
+        ), name
+    monkeypatch.setattr(_module, "cuts", lambda *args: None)
+    whole = xt.init_module(Wide().to(dtype), seed=4)
+    for (name, p), (_, q) in zip(
+        windowed.named_parameters(), whole.named_parameters(), strict=True
+    ):
+        assert p.dtype == dtype and p.shape == q.shape
+        assert torch.equal(
+            p.view(torch.int16 if dtype == torch.bfloat16 else torch.int32),
+            q.view(torch.int16 if dtype == torch.bfloat16 else torch.int32),
+        ), name
 
 
 def test_tied_parameters_keep_the_first_owners_init() -> None:
@@ -276,6 +331,7 @@ class Net(nn.Module):
 
 
 def test_materialize_equals_init_module(monkeypatch: pytest.MonkeyPatch, handovers: list) -> None:
+    monkeypatch.setattr(_generate, "WHOLE_FROM", 1)  # every parameter handed over whole
     torch.manual_seed(0)
     eager = xt.init_module(Net(), seed=11)
     with torch.device("meta"):
@@ -580,15 +636,15 @@ def test_failure_part_way_through_generation_changes_nothing(
 ) -> None:
     m = GPT()
     snap = _snapshot(m)
-    original, calls = _module._values, []
+    original, calls = _module._tensor, []
 
-    def failing(entry, a, root):  # type: ignore[no-untyped-def]
+    def failing(entry, a, root, pieces, device):  # type: ignore[no-untyped-def]
         calls.append(entry.info.path)
         if len(calls) == 4:
             raise MemoryError("RESOURCE_EXHAUSTED: out of memory")
-        return original(entry, a, root)
+        return original(entry, a, root, pieces, device)
 
-    monkeypatch.setattr(_module, "_values", failing)
+    monkeypatch.setattr(_module, "_tensor", failing)
     with pytest.raises(MemoryError):
         xt.init_module(m, seed=0)
     _assert_unchanged(m, snap)
