@@ -636,15 +636,15 @@ def test_failure_part_way_through_generation_changes_nothing(
 ) -> None:
     m = GPT()
     snap = _snapshot(m)
-    original, calls = _module._tensor, []
+    original, calls = _module._arrays, []
 
-    def failing(entry, a, root, pieces, device):  # type: ignore[no-untyped-def]
+    def failing(entry, a, root, pieces):  # type: ignore[no-untyped-def]
         calls.append(entry.info.path)
         if len(calls) == 4:
             raise MemoryError("RESOURCE_EXHAUSTED: out of memory")
-        return original(entry, a, root, pieces, device)
+        return original(entry, a, root, pieces)
 
-    monkeypatch.setattr(_module, "_tensor", failing)
+    monkeypatch.setattr(_module, "_arrays", failing)
     with pytest.raises(MemoryError):
         xt.init_module(m, seed=0)
     _assert_unchanged(m, snap)
