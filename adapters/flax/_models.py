@@ -5,10 +5,17 @@ Each parameter is generated in torch's canonical layout from
 and rearranged into Flax's layout, so the same architecture initialized in
 PyTorch and in Flax from one seed gets bit-identical values. Shapes come from
 abstract evaluation; no random init runs and is thrown away.
+
+A small parameter of a position-stable initializer (``_generate.cuts``) is
+generated in windows that every small tensor's program shares, joined and
+rearranged with NumPy on the host and placed on the device: the model
+compiles a few window programs instead of one generation program and one
+layout program per shape. The values are the same bits.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,8 +23,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from xinit import ensure_compilation_cache
-from xinit.adapters._generate import generate_all, listing, plan, root_key, values
+from xinit import _window, ensure_compilation_cache
+from xinit.adapters._generate import (
+    cuts,
+    generate_all,
+    is_whole,
+    listing,
+    plan,
+    root_key,
+    values,
+    windows,
+)
 from xinit.adapters._scheme import Assignment, ParamInfo, SchemeLike
 from xinit.adapters.flax._walk import FlaxParam, PathsLike, walk_linen, walk_nnx
 
@@ -33,16 +49,30 @@ def _generate(params: list[FlaxParam], scheme: SchemeLike, seed: object) -> list
     ensure_compilation_cache()
     planned = plan(((p.info, p) for p in params), scheme, allow_keep=False)
     device = jax.config.jax_default_device  # thread-local: passed on to the workers
+    impl = _window.impl_name(root)
+    pieces = {id(p): cuts(info, a, impl) for info, p, a in planned}
 
     def run(item: tuple[ParamInfo, FlaxParam, Assignment]) -> jax.Array:
         info, p, a = item
+        cut, n = pieces[id(p)], math.prod(info.shape)
         with jax.default_device(device):
-            arr = p.layout.to_flax(values(info, a, root, p.dtype))
+            if cut is None or is_whole(cut, n):
+                arr = p.layout.to_flax(values(info, a, root, p.dtype))
+            else:
+                flat = np.concatenate([np.asarray(w) for w in windows(info, a, root, p.dtype, cut)])
+                arr = jax.device_put(p.layout.to_flax(flat[:n].reshape(info.shape)), device)
         if tuple(arr.shape) != p.shape:  # a layout bug, never the user's input
             raise AssertionError(f"{p.flax_path}: layout gave {arr.shape}, Flax has {p.shape}")
         return arr
 
-    return generate_all(planned, lambda item: (item[2].init, item[0].shape, item[1].dtype), run)
+    def group(item: tuple[ParamInfo, FlaxParam, Assignment]) -> Any:
+        info, p, a = item
+        cut = pieces[id(p)]
+        if cut is None or is_whole(cut, math.prod(info.shape)):
+            return (a.init, info.shape, p.dtype)
+        return (a.init._program, tuple(sorted({size for _, size in cut})), p.dtype)
+
+    return generate_all(planned, group, run)
 
 
 def _fill_stats(collection: str, path: tuple[str, ...], leaf: Any) -> jax.Array:
