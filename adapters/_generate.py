@@ -27,6 +27,7 @@ __all__ = [
     "WHOLE_FROM",
     "cuts",
     "generate_all",
+    "group_key",
     "is_whole",
     "listing",
     "plan",
@@ -190,6 +191,17 @@ def is_whole(pieces: list[tuple[int, int]] | None, n: int) -> bool:
     """Whether a parameter of ``n`` values cut as ``pieces`` (:func:`cuts`) is generated as
     one array, which the torch adapter hands over without a copy."""
     return pieces is None or pieces == [(0, n)]
+
+
+def group_key(
+    info: ParamInfo, a: Assignment, dtype: object, pieces: list[tuple[int, int]] | None
+) -> Hashable:
+    """The compiled program a parameter uses, for :func:`generate_all`: one per
+    (initializer, shape, dtype, blocks) for :func:`values` (``pieces`` None), one per
+    (initializer's program, window sizes, dtype) for :func:`windows`."""
+    if pieces is None:
+        return (a.init, info.shape, dtype, a.blocks)
+    return (a.init._program, tuple(sorted({size for _, size in pieces})), dtype)
 
 
 def windows(

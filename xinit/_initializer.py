@@ -217,13 +217,7 @@ class Initializer:
                     "Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2
                 )
             return jnp.zeros(call.shape, call.dtype)
-        program = self._program
-        executable = _executables.compiled(
-            _generate, program, key, (call.shape, call.dtype), call.dynamic
-        )
-        if executable is not None:
-            return executable(key, *call.dynamic)
-        return _generate(program, key, call.shape, call.dtype, *call.dynamic)
+        return _dispatch(_generate, self._program, key, (call.shape, call.dtype), call.dynamic)
 
     def window(
         self,
@@ -280,26 +274,15 @@ class Initializer:
         call = self._prepare(key, shape, fan_in, fan_out, gain, dtype)
         if call.empty:
             raise ValueError(f"window: shape {call.shape} has no elements")
-        program = self._program
         if not _window.supports(key):
             if start:
                 raise NotImplementedError(
                     f"window: start={start} > 0 needs a threefry4x32 key (xinit's default), "
                     f"got a {_window.impl_name(key)} key; other implementations take start=0"
                 )
-            executable = _executables.compiled(
-                _generate, program, key, ((size,), call.dtype), call.dynamic
-            )
-            if executable is not None:
-                return executable(key, *call.dynamic)
-            return _generate(program, key, (size,), call.dtype, *call.dynamic)
+            return _dispatch(_generate, self._program, key, ((size,), call.dtype), call.dynamic)
         dynamic = (_window.start_words(start), *call.dynamic)
-        executable = _executables.compiled(
-            _generate_window, program, key, (size, call.dtype), dynamic
-        )
-        if executable is not None:
-            return executable(key, *dynamic)
-        return _generate_window(program, key, size, call.dtype, *dynamic)
+        return _dispatch(_generate_window, self._program, key, (size, call.dtype), dynamic)
 
     def _prepare(
         self,
@@ -381,6 +364,20 @@ class _Call:
     dtype: np.dtype
     empty: bool
     dynamic: tuple[Any, ...]
+
+
+def _dispatch(
+    jitted: Any,
+    program: Initializer,
+    key: jax.Array,
+    static: tuple[Any, ...],
+    dynamic: tuple[Any, ...],
+) -> jax.Array:
+    """``jitted(program, key, *static, *dynamic)``, through xinit's executable cache when it is on."""
+    executable = _executables.compiled(jitted, program, key, static, dynamic)
+    if executable is not None:
+        return executable(key, *dynamic)
+    return jitted(program, key, *static, *dynamic)
 
 
 def _check_count(name: str, value: object, lowest: int) -> int:

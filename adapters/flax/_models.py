@@ -27,6 +27,7 @@ from xinit import _window, ensure_compilation_cache
 from xinit.adapters._generate import (
     cuts,
     generate_all,
+    group_key,
     is_whole,
     listing,
     plan,
@@ -50,13 +51,18 @@ def _generate(params: list[FlaxParam], scheme: SchemeLike, seed: object) -> list
     planned = plan(((p.info, p) for p in params), scheme, allow_keep=False)
     device = jax.config.jax_default_device  # thread-local: passed on to the workers
     impl = _window.impl_name(root)
-    pieces = {id(p): cuts(info, a, impl) for info, p, a in planned}
+    # Windows only for parameters cut in several: a whole one is generated in its own
+    # shape, whose layout change then runs in JAX.
+    pieces: dict[int, list[tuple[int, int]] | None] = {}
+    for info, p, a in planned:
+        cut = cuts(info, a, impl)
+        pieces[id(p)] = None if is_whole(cut, math.prod(info.shape)) else cut
 
     def run(item: tuple[ParamInfo, FlaxParam, Assignment]) -> jax.Array:
         info, p, a = item
         cut, n = pieces[id(p)], math.prod(info.shape)
         with jax.default_device(device):
-            if cut is None or is_whole(cut, n):
+            if cut is None:
                 arr = p.layout.to_flax(values(info, a, root, p.dtype))
             else:
                 flat = np.concatenate([np.asarray(w) for w in windows(info, a, root, p.dtype, cut)])
@@ -67,10 +73,7 @@ def _generate(params: list[FlaxParam], scheme: SchemeLike, seed: object) -> list
 
     def group(item: tuple[ParamInfo, FlaxParam, Assignment]) -> Any:
         info, p, a = item
-        cut = pieces[id(p)]
-        if cut is None or is_whole(cut, math.prod(info.shape)):
-            return (a.init, info.shape, p.dtype)
-        return (a.init._program, tuple(sorted({size for _, size in cut})), p.dtype)
+        return group_key(info, a, p.dtype, pieces[id(p)])
 
     return generate_all(planned, group, run)
 

@@ -27,6 +27,7 @@ from xinit import _window
 from xinit.adapters._generate import (
     cuts,
     generate_all,
+    group_key,
     is_whole,
     listing,
     plan,
@@ -93,10 +94,7 @@ def _generate(
 
             def group(i: int) -> Hashable:
                 entry, a = planned[i]
-                if pieces[i] is None:
-                    return (a.init, entry.info.shape, entry.param.dtype, a.blocks)
-                sizes = tuple(sorted({size for _, size in pieces[i]}))
-                return (a.init._program, sizes, entry.param.dtype)
+                return group_key(entry.info, a, entry.param.dtype, pieces[i])
 
             # Every program is dispatched before the first handover waits for its
             # values, so JAX computes them back to back while torch takes them over.
