@@ -65,12 +65,21 @@ def test_a_fresh_process_loads_executables_with_the_same_bits(tmp_path: Path) ->
     second = _child("on", cache)
     assert second["compiles"] == 1 and second["traced"] == 0
     assert _values(first) == _values(plain) == _values(second)
-    # a damaged file is compiled again and replaced, with the same values
+    # A damaged file is compiled again, with the same values. JAX's own cache serves
+    # that compile, and an executable loaded from it is never stored (re-serialized, it
+    # lost kernels: a fresh process failed with "Function compare_select_fusion not found").
     for f in files:
         f.write_bytes(b"not an executable")
     third = _child("on", cache)
-    assert third["compiles"] == 8 and _values(third) == _values(plain)
-    assert all(f.read_bytes() != b"not an executable" for f in files)
+    assert _values(third) == _values(plain)
+    assert all(f.read_bytes() == b"not an executable" for f in files)
+    fourth = _child("on", cache)
+    assert _values(fourth) == _values(plain)
+    # With the files gone as well, JAX's cache serves every compile and nothing is stored.
+    for f in files:
+        f.unlink()
+    fifth = _child("on", cache)
+    assert _values(fifth) == _values(plain) and not list((cache / "executables").iterdir())
 
 
 def test_off_by_default_in_the_core() -> None:

@@ -15,7 +15,12 @@ chose the directory; the adapters turn it on): executables live in the
 versions of xinit, jax and jaxlib, a hash of xinit's own source files, the
 host CPU's model and flags, the device kind and the x64 flag, so a change to
 any of them compiles anew. A
-file that cannot be read or loaded is compiled again and replaced. Calls with
+file that cannot be read or loaded is compiled again and replaced, unless JAX's
+own persistent cache served that compile: an executable JAX loaded from its cache
+is never stored, because serialized again it lacked some of its kernels (jaxlib
+0.10.2: a fresh process that loaded it failed with "Function wrapped_broadcast
+not found"). So that JAX's cache holds no entry for a program a new xinit keys
+anew, these programs are named after the fingerprint (``jit_xinit_<hash>_run``). Calls with
 traced arguments (inside an outer ``jit`` or ``vmap``) and initializers whose
 kernel is not a module-level function always take ``jax.jit``; programs with a
 custom call (orthogonal's QR, which calls LAPACK) are kept in memory only,
@@ -159,15 +164,63 @@ def compiled(
     path = directory / "executables" / (hashlib.sha256(identity.encode()).hexdigest() + ".bin")
     executable = _load(path)
     if executable is None:
-        lowered = jitted.lower(init, key, *static, *dynamic)
+        lowered = _tagged(jitted.__wrapped__).lower(init, key, *static, *dynamic)
+        hits = _jax_cache_hits()
         executable = lowered.compile()
-        # A program with a custom call (orthogonal's QR calls LAPACK) is not stored:
-        # loaded into a fresh process that has not lowered one, it crashed (jaxlib 0.10.2).
-        if "custom_call" not in lowered.as_text():
+        # Only a freshly compiled executable is stored. One that JAX loaded from its own
+        # persistent cache serializes without some of its kernels (jaxlib 0.10.2: a
+        # fresh process that loads it fails with "Function ... not found"). A program
+        # with a custom call (orthogonal's QR calls LAPACK) is not stored either:
+        # loaded into a fresh process that has not lowered one, it crashed.
+        if _jax_cache_hits() == hits and "custom_call" not in lowered.as_text():
             _save(path, executable)
     with _lock:
         _memory[memory_key] = executable
     return executable
+
+
+@functools.cache
+def _tagged(fun: Callable[..., jax.Array]) -> Any:
+    """``jax.jit(fun)`` under a name that carries :func:`_fingerprint`.
+
+    JAX names the program, and keys its own persistent cache, after the function.
+    With the fingerprint in the name, a new xinit (whose files here are keyed anew)
+    finds no entry of an older one in JAX's cache, so it compiles afresh and can store
+    what it compiled. The static arguments are the initializer, the shape (or window
+    size) and the dtype, at positions 0, 2 and 3 of ``_run`` and ``_run_window``.
+    """
+    tag = hashlib.sha256(_fingerprint().encode()).hexdigest()[:12]
+
+    @functools.wraps(fun)
+    def tagged(*args: Any) -> jax.Array:
+        return fun(*args)
+
+    tagged.__name__ = tagged.__qualname__ = f"xinit_{tag}{fun.__name__}"
+    return jax.jit(tagged, static_argnums=(0, 2, 3))
+
+
+_HIT_EVENT = "/jax/compilation_cache/cache_hits"
+_thread = threading.local()
+_listening = False
+
+
+def _count_hit(event: str, **_: Any) -> None:
+    if event == _HIT_EVENT:
+        _thread.hits = getattr(_thread, "hits", 0) + 1
+
+
+def _jax_cache_hits() -> int:
+    """How many times JAX's persistent cache served a compile in this thread so far.
+
+    JAX records the event in the thread that compiles, so the count before and after
+    ``lowered.compile()`` tells whether that executable came from JAX's cache.
+    """
+    global _listening
+    with _lock:
+        if not _listening:
+            jax.monitoring.register_event_listener(_count_hit)
+            _listening = True
+    return getattr(_thread, "hits", 0)
 
 
 def _load(path: Path) -> Any:
