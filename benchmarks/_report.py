@@ -724,3 +724,191 @@ def _plot_compiles(ax: Any, comp: dict[str, Any] | None) -> None:
     ax.set_title(f"Compiles, {comp['info']['name']}")
     ax.legend(fontsize=8)
     return None
+
+
+# --------------------------------------------------------------------------- GPU (gpu.py)
+
+GPU_START = "<!-- GPU results: written by benchmarks/gpu.py, kept by run.py -->"
+GPU_END = "<!-- end of GPU results -->"
+
+
+def write_gpu_section(md: Path, results: dict[str, Any]) -> None:
+    """Put the GPU section into ``md``, replacing an earlier one (or appending it)."""
+    text = md.read_text()
+    section = "\n".join([GPU_START, *gpu_section(results), GPU_END])
+    if GPU_START in text and GPU_END in text:
+        head, rest = text.split(GPU_START, 1)
+        text = head + section + rest.split(GPU_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    md.write_text(text)
+
+
+def _differing(cases: list[dict[str, Any]], part: str) -> str:
+    bad = [
+        f"{c['init']} ({c[part]['differ']:,} of {c[part]['n']:,} values, up to "
+        f"{c[part]['max_ulp']} ulp)"
+        for c in cases
+        if part in c and c[part]["differ"]
+    ]
+    return "; ".join(bad) if bad else "none"
+
+
+def gpu_section(results: dict[str, Any]) -> list[str]:
+    """The GPU results as Markdown lines."""
+    meta = results["meta"]
+    v = meta["versions"]
+    lines = [
+        f"## GPU: {meta['torch_device']}",
+        "",
+        f"Measured {meta['date']} with `{meta['command']}` (one process; about "
+        f"{meta.get('duration_s', 0) / 60:.0f} min), {meta['cores']} CPU cores; "
+        + ", ".join(f"{k} {val}" for k, val in v.items())
+        + ". JAX's GPU memory is not preallocated, so torch and JAX share the card; xinit's "
+        "compilation cache is off, so a cold call compiles.",
+        "",
+    ]
+    if meta.get("smoke"):
+        lines += ["**Smoke run** (`--smoke`): JAX's CPU stands in for the GPU; not results.", ""]
+    for name, error in results.get("errors", {}).items():
+        lines += [f"**The {name} section failed**: `{error}`", ""]
+    ident = results.get("identity")
+    if ident:
+        lines += [
+            "### The same values on CPU and GPU",
+            "",
+            "Every initializer generated from the same key on JAX's CPU device and on the GPU, "
+            "compared bit for bit (windows: 4096 values from a third of the way in).",
+            "",
+        ]
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for c in ident["cases"]:
+            groups.setdefault((c["impl"], c["dtype"]), []).append(c)
+        rows = []
+        for (impl, dtype), cases in groups.items():
+            same = sum(1 for c in cases if not c["whole"]["differ"])
+            wins = [c for c in cases if "window" in c]
+            wsame = sum(1 for c in wins if not c["window"]["differ"])
+            rows.append(
+                [
+                    impl,
+                    dtype,
+                    f"{same} of {len(cases)}",
+                    f"{wsame} of {len(wins)}" if wins else "",
+                    _differing(cases, "whole"),
+                ]
+            )
+        lines += _table(
+            ["implementation", "dtype", "bit-identical", "windows identical", "differing"], rows
+        )
+        lines.append("")
+        adapter_rows = []
+        for label, key in (
+            ("torch `materialize`, `cpu` vs `cuda`", "torch_materialize"),
+            ("Flax `init_linen`, JAX default device CPU vs GPU", "flax_init_linen"),
+        ):
+            r = ident.get(key)
+            if r:
+                adapter_rows.append(
+                    [
+                        label,
+                        f"{r['tensors'] - r['tensors_differ']} of {r['tensors']}",
+                        f"{r['values_differ']:,} of {r['values']:,}",
+                        str(r["max_ulp"]),
+                    ]
+                )
+        lines += ["GPT-2-small through the adapters (seed 0, the `torch` scheme):", ""]
+        lines += _table(
+            ["adapter", "tensors identical", "values differing", "max ulp"], adapter_rows
+        )
+        lines.append("")
+    raw = results.get("raw")
+    if raw:
+        lines += [
+            "### Raw generation on the GPU (float32)",
+            "",
+            "Medians of interleaved, synchronized calls; torch allocates its tensor in the "
+            "timed call, as xinit and JAX do. Speed-up = peer time / xinit time.",
+            "",
+        ]
+        rows = [
+            [
+                _n(r["n"]),
+                r["dist"],
+                _ms(r["xinit"]),
+                _ms(r["torch"]),
+                _ms(r["jax"]),
+                _x(_div(r["torch"], r["xinit"])),
+                _x(_div(r["jax"], r["xinit"])),
+            ]
+            for r in raw
+        ]
+        lines += _table(
+            [
+                "values",
+                "distribution",
+                "xinit (ms)",
+                "torch.nn.init (ms)",
+                "jax.nn.initializers (ms)",
+                "vs torch",
+                "vs jax",
+            ],
+            rows,
+        )
+        lines.append("")
+    mods = results.get("models")
+    if mods:
+        lines += [
+            "### Models on CUDA",
+            "",
+            'PyTorch constructing the module under `torch.device("cuda")` (its default init '
+            'runs on the GPU) against xinit `materialize(meta_init() model, "torch", '
+            'device="cuda")`. Cold: the first call in the process (xinit compiles its '
+            "programs). Warm: medians of interleaved calls. Peak memory: torch's allocator "
+            "while it constructs; JAX's peak bytes in use over the process so far.",
+            "",
+        ]
+        rows = []
+        for name, e in mods.items():
+            params = e["params"]
+            rows.append(
+                [
+                    f"{models_name(name)} ({e['size']})",
+                    f"{params / 1e6:,.0f}M in {e['tensors']} tensors",
+                    _s(e["cold"]["xinit"]),
+                    _s(e["cold"]["torch"]),
+                    _x(_div(e["cold"]["xinit"], e["cold"]["torch"])),
+                    _ms(e["warm"]["xinit"]),
+                    _ms(e["warm"]["torch"]),
+                    _x(_div(e["warm"]["xinit"], e["warm"]["torch"])),
+                    _gb(e.get("torch_peak")),
+                    _gb(e.get("jax_peak")),
+                    _gb(params * 4),
+                ]
+            )
+        lines += _table(
+            [
+                "model",
+                "parameters",
+                "xinit cold (s)",
+                "torch cold (s)",
+                "ratio",
+                "xinit warm (ms)",
+                "torch warm (ms)",
+                "ratio",
+                "torch peak",
+                "JAX peak",
+                "fp32 bytes",
+            ],
+            rows,
+        )
+        lines.append("")
+    return lines
+
+
+def _gb(n: int | None) -> str:
+    return "" if n is None else f"{n / 2**30:.1f} GiB"
+
+
+def models_name(name: str) -> str:
+    return {"gpt2": "GPT-2-small", "llama1b": "Llama 1B", "llama7b": "Llama 7B"}.get(name, name)

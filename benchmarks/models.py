@@ -76,12 +76,18 @@ CONFIGS: dict[str, dict[str, Any]] = {
         # fixed cost of materialize (JAX runtime, compiling, bookkeeping) without the bytes.
         "tiny": LlamaConfig(vocab=256, d=64, n_layer=16, mlp=176, n_head=4),
     },
+    # The 7B shape, for benchmarks/gpu.py (run.py's CPU harness stops at 1B).
+    "llama7b": {
+        "full": LlamaConfig(vocab=32000, d=4096, n_layer=32, mlp=11008, n_head=32),
+        "quick": LlamaConfig(vocab=2048, d=128, n_layer=2, mlp=352, n_head=4),
+    },
 }
 
 NAMES = {
     "gpt2": "GPT-2-small",
     "resnet50": "ResNet-50",
     "llama1b": "Llama 1B",
+    "llama7b": "Llama 7B",
 }
 
 
@@ -205,6 +211,7 @@ TORCH: dict[str, Callable[[Any], nn.Module]] = {
     "gpt2": TorchGPT2,
     "resnet50": TorchResNet,
     "llama1b": TorchLlama,
+    "llama7b": TorchLlama,
 }
 
 

@@ -229,6 +229,9 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     md, png = out_dir / "benchmarks.md", out_dir / "benchmarks.png"
     md.write_text(_report.markdown(results, png.name))
+    gpu = out_dir / "benchmarks-gpu.json"  # benchmarks/gpu.py's results, measured elsewhere
+    if gpu.exists():
+        _report.write_gpu_section(md, json.loads(gpu.read_text()))
     _report.plot(results, png)
     print(f"wrote {md} and {png} in {results['meta']['duration_s'] / 60:.1f} min")
 

@@ -1,0 +1,385 @@
+"""GPU runs: CPU-vs-GPU bit identity, and the harness's comparisons on a CUDA device.
+
+On a machine with an NVIDIA GPU, CUDA torch and a CUDA jaxlib, from the repository root::
+
+    python benchmarks/gpu.py --json docs/benchmarks-gpu.json
+
+writes the results as JSON and adds (or replaces) their section in
+``docs/benchmarks.md``; ``run.py`` keeps that section when it rewrites the file
+(it renders ``docs/benchmarks-gpu.json`` again), and ``--render`` only renders.
+``--smoke`` runs everything small, with JAX's CPU device standing in for the GPU
+(a check of this script, not a result).
+
+What it measures, in one process (CUDA and JAX's GPU client started untimed):
+
+- **Identity**: every initializer, shape, dtype and PRNG implementation in
+  :data:`CASES`, generated with the same key on JAX's CPU device and on the GPU,
+  compared bit for bit, whole and as windows; GPT-2-small ``materialize`` on
+  ``cpu`` and ``cuda``, and ``init_linen`` with JAX's default device on each.
+- **Raw generation** of float32 arrays on the GPU: xinit against ``torch.nn.init``
+  on CUDA tensors (allocation included on both sides) and ``jax.nn.initializers``
+  (jitted, default key), medians over repeats, synchronized.
+- **Models** built with ``torch.device("cuda")`` (torch's default init runs on the
+  GPU) against xinit ``materialize(..., device="cuda")`` from the meta device:
+  cold (the first call in the process, compiles included) and warm medians
+  (interleaved), for GPT-2-small, Llama 1B and Llama 7B, and the peak GPU memory
+  of each side (torch's allocator; JAX's ``peak_bytes_in_use``).
+
+JAX's GPU memory is not preallocated (``XLA_PYTHON_CLIENT_PREALLOCATE=false``) so
+that torch and JAX share the card, and xinit's compilation cache is off (cold
+means compiled).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+os.environ.setdefault("XINIT_COMPILATION_CACHE", "off")
+
+import argparse
+import datetime
+import gc
+import itertools
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import _report
+import jax
+import jax.numpy as jnp
+import models
+import numpy as np
+import torch
+
+import xinit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: (name, initializer, shape): the identity table, run for every dtype and implementation.
+CASES: list[tuple[str, xinit.Initializer, tuple[int, ...]]] = [
+    ("uniform", xinit.uniform(-0.5, 2.0), (1000, 1000)),
+    ("normal", xinit.normal(0.0, 0.02), (1000, 1000)),
+    ("trunc_normal", xinit.trunc_normal(0.0, 1.0, -2.0, 2.0), (1000, 1000)),
+    ("kaiming_uniform", xinit.kaiming_uniform(5**0.5), (768, 3072)),
+    ("kaiming_normal", xinit.kaiming_normal(mode="fan_out"), (64, 64, 3, 3)),
+    ("xavier_normal", xinit.xavier_normal(), (1024, 1024)),
+    ("lecun_normal", xinit.lecun_normal(), (4096, 256)),
+    ("torch_default_bias", xinit.torch_default_bias(), (3072, 768)),
+    ("orthogonal", xinit.orthogonal(), (256, 512)),
+    ("sparse", xinit.sparse(0.1), (512, 256)),
+]
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+SIZES = (2**20, 2**24, 2**26, 2**28)
+SMOKE_SIZES = (2**12, 2**16)
+MODELS = {"gpt2": "full", "llama1b": "full", "llama7b": "full"}
+SMOKE_MODELS = {"gpt2": "quick", "llama1b": "quick"}
+
+
+def _bits(a: Any) -> np.ndarray:
+    a = np.asarray(a)
+    return a.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize])
+
+
+def _compare(a: Any, b: Any) -> dict[str, Any]:
+    """Bitwise comparison: equal, and where not, how many values and how many ulps."""
+    x, y = _bits(a), _bits(b)
+    differ = int(np.count_nonzero(x != y))
+    out: dict[str, Any] = {"n": int(x.size), "differ": differ}
+    if differ:
+        out["max_ulp"] = int(np.max(np.abs(x.astype(np.int64) - y.astype(np.int64))))
+    return out
+
+
+def _on(device: jax.Device, fn: Callable[[], Any]) -> np.ndarray:
+    with jax.default_device(device):
+        return np.asarray(jax.block_until_ready(fn()))
+
+
+def identity(cpu: jax.Device, gpu: jax.Device, smoke: bool) -> dict[str, Any]:
+    """The same seed on CPU and GPU: every case compared bit for bit.
+
+    float32 for every PRNG implementation; bfloat16 and float16 for the default one.
+    """
+    runs = [(impl, "float32") for impl in xinit.IMPLS]
+    runs += [(xinit.DEFAULT_IMPL, d) for d in DTYPES if d != "float32"]
+    rows = []
+    for (impl, dname), (name, init, shape) in itertools.product(runs, CASES):
+        if smoke:
+            shape = tuple(max(1, s // 8) for s in shape)
+        dtype = DTYPES[dname]
+
+        def whole(
+            init: Any = init, shape: Any = shape, dtype: Any = dtype, impl: str = impl
+        ) -> Any:
+            return init(xinit.key(7, impl), shape, dtype=dtype)
+
+        row = {"impl": impl, "dtype": dname, "init": name, "shape": list(shape)}
+        row["whole"] = _compare(_on(cpu, whole), _on(gpu, whole))
+        if init.position_stable and impl == "threefry4x32":
+            start = int(np.prod(shape)) // 3
+
+            def window(
+                init: Any = init, shape: Any = shape, dtype: Any = dtype, start: int = start
+            ) -> Any:
+                return init.window(xinit.key(7, "threefry4x32"), shape, start, 4096, dtype=dtype)
+
+            row["window"] = _compare(_on(cpu, window), _on(gpu, window))
+        rows.append(row)
+    return {"cases": rows, **_adapters(cpu, gpu, smoke)}
+
+
+def _adapters(cpu: jax.Device, gpu: jax.Device, smoke: bool) -> dict[str, Any]:
+    from xinit.adapters.flax import init_linen
+    from xinit.adapters.torch import materialize, meta_init
+
+    size = "quick" if smoke else "full"
+    cuda = "cuda" if torch.cuda.is_available() else "cpu"
+    out: dict[str, Any] = {}
+    states = []
+    for device in ("cpu", cuda):
+        with meta_init():
+            m = models.torch_model("gpt2", size)
+        materialize(m, "torch", seed=0, device=device)
+        states.append({k: v.detach().cpu().numpy() for k, v in m.state_dict().items()})
+    out["torch_materialize"] = _sum_compare(states)
+    module, x = models.linen_model("gpt2", size)
+    trees = []
+    for device in (cpu, gpu):
+        with jax.default_device(device):
+            params = init_linen(module, x, seed=0)
+        trees.append(
+            {
+                jax.tree_util.keystr(p): np.asarray(v)
+                for p, v in jax.tree_util.tree_leaves_with_path(params)
+            }
+        )
+    out["flax_init_linen"] = _sum_compare(trees)
+    return out
+
+
+def _sum_compare(pair: list[dict[str, np.ndarray]]) -> dict[str, Any]:
+    a, b = pair
+    assert a.keys() == b.keys()
+    results = {k: _compare(a[k], b[k]) for k in a}
+    return {
+        "tensors": len(results),
+        "values": sum(r["n"] for r in results.values()),
+        "tensors_differ": sum(1 for r in results.values() if r["differ"]),
+        "values_differ": sum(r["differ"] for r in results.values()),
+        "max_ulp": max((r.get("max_ulp", 0) for r in results.values()), default=0),
+    }
+
+
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    _sync()
+    t = time.perf_counter()
+    out = fn()
+    if isinstance(out, jax.Array):
+        out.block_until_ready()
+    _sync()
+    return time.perf_counter() - t
+
+
+def _medians(contestants: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Interleaved rounds after one untimed call each: the median of each."""
+    for fn in contestants.values():
+        _timed(fn)
+    times: dict[str, list[float]] = {k: [] for k in contestants}
+    for _ in range(repeats):
+        for k, fn in contestants.items():
+            times[k].append(_timed(fn))
+            gc.collect()
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def raw(gpu: jax.Device, cuda: str, sizes: tuple[int, ...], repeats: int) -> list[dict[str, Any]]:
+    """float32 generation on the GPU: xinit vs torch.nn.init vs jax.nn.initializers."""
+    rows = []
+    key = jax.device_put(xinit.key(0), gpu)
+    jkey = jax.device_put(jax.random.key(0), gpu)
+    peers = {
+        "uniform": (
+            xinit.uniform(-1.0, 1.0),
+            lambda t: torch.nn.init.uniform_(t, -1.0, 1.0),
+            jax.nn.initializers.uniform(1.0),
+        ),
+        "normal": (
+            xinit.normal(0.0, 1.0),
+            lambda t: torch.nn.init.normal_(t, 0.0, 1.0),
+            jax.nn.initializers.normal(1.0),
+        ),
+        "trunc_normal": (
+            xinit.trunc_normal(0.0, 1.0, -2.0, 2.0),
+            lambda t: torch.nn.init.trunc_normal_(t, 0.0, 1.0, -2.0, 2.0),
+            jax.nn.initializers.truncated_normal(1.0),
+        ),
+    }
+    for n in sizes:
+        for dist, (xi, tinit, jinit) in peers.items():
+            jfn = jax.jit(jinit, static_argnums=(1,))
+            times = _medians(
+                {
+                    "xinit": lambda xi=xi, n=n: xi(key, (n,)),
+                    "torch": lambda tinit=tinit, n=n: tinit(torch.empty(n, device=cuda)),
+                    "jax": lambda jfn=jfn, n=n: jfn(jkey, (n,)),
+                },
+                repeats,
+            )
+            rows.append({"n": n, "dist": dist, **times})
+            print(f"raw {dist} {n}: {times}", flush=True)
+    return rows
+
+
+def _gpu_peak(gpu: jax.Device) -> int | None:
+    stats = gpu.memory_stats() or {}
+    return stats.get("peak_bytes_in_use")
+
+
+def model_runs(gpu: jax.Device, cuda: str, sizes: dict[str, str], repeats: int) -> dict[str, Any]:
+    """Each model: torch constructing it on CUDA against xinit materialize on CUDA."""
+    from xinit.adapters.torch import materialize, meta_init
+
+    out: dict[str, Any] = {}
+    for name, size in sizes.items():
+
+        def construct(name: str = name, size: str = size) -> Any:
+            with torch.device(cuda):
+                return models.torch_model(name, size)
+
+        def xi(name: str = name, size: str = size) -> Any:
+            with meta_init():
+                m = models.torch_model(name, size)
+            return materialize(m, "torch", seed=0, device=cuda)
+
+        entry: dict[str, Any] = {"size": size}
+        m = construct()
+        entry["params"] = sum(p.numel() for p in m.parameters())
+        entry["tensors"] = sum(1 for _ in m.parameters())
+        del m
+        _release()
+        # cold: the first call in this process for this model (its programs compile)
+        entry["cold"] = {"xinit": _timed(xi)}
+        _release()
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+        entry["cold"]["torch"] = _timed(construct)
+        entry["torch_peak"] = (
+            torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
+        )
+        _release()
+        reps = repeats if entry["params"] < 2e9 else max(1, repeats // 2)
+
+        def released(fn: Callable[[], Any]) -> Callable[[], Any]:
+            def call() -> None:
+                fn()  # the model is dropped at once; its memory goes back untimed
+
+            return call
+
+        entry["warm"] = _medians({"torch": released(construct), "xinit": released(xi)}, reps)
+        entry["warm_repeats"] = reps
+        _release()
+        entry["jax_peak"] = _gpu_peak(gpu)
+        out[name] = entry
+        print(f"model {name}: {entry}", flush=True)
+    return out
+
+
+def _release() -> None:
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def versions() -> dict[str, str]:
+    import flax
+
+    out = {
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "jaxlib": metadata.version("jaxlib"),
+        "torch": torch.__version__,
+        "flax": flax.__version__,
+        "xinit": os.environ.get("XINIT_SOURCE", xinit.__version__),
+        "cuda (torch)": str(torch.version.cuda),
+    }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, required=True, help="where to write the results")
+    parser.add_argument(
+        "--render", action="store_true", help="only put the results in --json into --md"
+    )
+    parser.add_argument("--md", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--smoke", action="store_true", help="small, with the CPU as the GPU")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["models", "identity", "raw"]
+    )
+    args = parser.parse_args()
+    if args.render:
+        _report.write_gpu_section(args.md, json.loads(args.json.read_text()))
+        print(f"wrote the GPU section of {args.md}")
+        return
+    cpu = jax.devices("cpu")[0]
+    gpu = cpu if args.smoke else jax.devices("gpu")[0]
+    cuda = "cuda" if torch.cuda.is_available() and not args.smoke else "cpu"
+    torch.zeros(1, device=cuda)  # start CUDA untimed
+    jax.block_until_ready(jax.device_put(jnp.zeros(1), gpu) + 1)  # and JAX's client
+    results: dict[str, Any] = {
+        "meta": {
+            "date": datetime.datetime.now().astimezone().isoformat(timespec="minutes"),
+            "command": "python benchmarks/gpu.py --json docs/benchmarks-gpu.json",
+            "smoke": args.smoke,
+            "gpu": gpu.device_kind,
+            "torch_device": torch.cuda.get_device_name() if cuda == "cuda" else "cpu",
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "versions": versions(),
+            "repeats": args.repeats,
+        }
+    }
+    t0 = time.perf_counter()
+
+    def save() -> None:
+        results["meta"]["duration_s"] = time.perf_counter() - t0
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1))
+
+    sections: dict[str, Callable[[], Any]] = {
+        # models first: their cold call is the first time the process compiles their programs
+        "models": lambda: model_runs(
+            gpu, cuda, SMOKE_MODELS if args.smoke else MODELS, args.repeats
+        ),
+        "identity": lambda: identity(cpu, gpu, args.smoke),
+        "raw": lambda: raw(gpu, cuda, SMOKE_SIZES if args.smoke else SIZES, args.repeats),
+    }
+    for name, run in sections.items():
+        if name in args.skip:
+            continue
+        try:
+            results[name] = run()
+        except Exception as exc:  # keep the other sections' results
+            results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+            print(f"{name} failed: {exc!r}", flush=True)
+        save()
+        print(f"{name} done at {time.perf_counter() - t0:.0f} s", flush=True)
+    if args.md.exists():
+        _report.write_gpu_section(args.md, results)
+    print(f"wrote {args.json} in {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
