@@ -747,11 +747,16 @@ def write_gpu_section(md: Path, results: dict[str, Any]) -> None:
 def _differing(cases: list[dict[str, Any]], part: str) -> str:
     bad = [
         f"{c['init']} ({c[part]['differ']:,} of {c[part]['n']:,} values, up to "
-        f"{c[part]['max_ulp']} ulp)"
+        f"{c[part]['max_ulp']} ulp" + _rel(c[part]) + ")"
         for c in cases
         if part in c and c[part]["differ"]
     ]
     return "; ".join(bad) if bad else "none"
+
+
+def _rel(r: dict[str, Any]) -> str:
+    """The largest difference relative to the largest value, where measured."""
+    return f", {r['max_rel']:.1e} of the largest value" if "max_rel" in r else ""
 
 
 def gpu_section(results: dict[str, Any]) -> list[str]:
@@ -856,6 +861,14 @@ def gpu_section(results: dict[str, Any]) -> list[str]:
             rows,
         )
         lines.append("")
+    rows = [
+        [r["impl"], _n(r["n"]), _ms(r["uniform"]), _ms(r["normal"])]
+        for r in results.get("impls", [])
+    ]
+    if rows:
+        lines += ["xinit's PRNG implementations on the GPU, float32, medians:", ""]
+        lines += _table(["implementation", "values", "uniform (ms)", "normal (ms)"], rows)
+        lines.append("")
     mods = results.get("models")
     if mods:
         lines += [
@@ -903,6 +916,33 @@ def gpu_section(results: dict[str, Any]) -> list[str]:
             rows,
         )
         lines.append("")
+    spent = results.get("time")
+    if spent:
+        lines += [
+            "### Where warm `materialize` spends its time on CUDA",
+            "",
+            "Medians of warm calls with xinit's windows for small tensors (the default) and "
+            "with every tensor generated whole (`WHOLE_FROM = 0`), and the functions with the "
+            "most own time in a profile of two calls (per call):",
+            "",
+        ]
+        for name, e in spent.items():
+            lines += [
+                f"**{models_name(name)}**: {_ms(e['windows'])} ms with windows, "
+                f"{_ms(e['whole'])} ms whole.",
+                "",
+            ]
+            prof = [
+                [
+                    f"`{p['function']}`",
+                    str(p["calls"] // 2),
+                    _ms(p["own_s"]),
+                    _ms(p["cumulative_s"]),
+                ]
+                for p in e["profile"]
+            ]
+            lines += _table(["function", "calls", "own (ms)", "cumulative (ms)"], prof)
+            lines.append("")
     return lines
 
 

@@ -87,12 +87,17 @@ def _bits(a: Any) -> np.ndarray:
 
 
 def _compare(a: Any, b: Any) -> dict[str, Any]:
-    """Bitwise comparison: equal, and where not, how many values and how many ulps."""
+    """Bitwise comparison: equal, and where not, how many values differ, by how many
+    ulps at most, and the largest difference relative to the array's largest value
+    (ulps exaggerate differences of values near zero)."""
     x, y = _bits(a), _bits(b)
     differ = int(np.count_nonzero(x != y))
     out: dict[str, Any] = {"n": int(x.size), "differ": differ}
     if differ:
         out["max_ulp"] = int(np.max(np.abs(x.astype(np.int64) - y.astype(np.int64))))
+        fa, fb = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        scale = float(np.max(np.abs(fa))) or 1.0
+        out["max_rel"] = float(np.max(np.abs(fa - fb))) / scale
     return out
 
 
@@ -241,6 +246,80 @@ def raw(gpu: jax.Device, cuda: str, sizes: tuple[int, ...], repeats: int) -> lis
     return rows
 
 
+def impls(gpu: jax.Device, n: int, repeats: int) -> list[dict[str, Any]]:
+    """xinit uniform and normal at ``n`` values for every PRNG implementation, with
+    ``jax.random`` on JAX's default implementation as the reference."""
+    rows = []
+    for impl in xinit.IMPLS:
+        key = jax.device_put(xinit.key(0, impl), gpu)
+        u, z = xinit.uniform(), xinit.normal()
+        times = _medians(
+            {
+                "uniform": lambda u=u, key=key: u(key, (n,)),
+                "normal": lambda z=z, key=key: z(key, (n,)),
+            },
+            repeats,
+        )
+        rows.append({"impl": impl, "n": n, **times})
+    jkey = jax.device_put(jax.random.key(0), gpu)
+    ju = jax.jit(lambda k: jax.random.uniform(k, (n,)))
+    jn = jax.jit(lambda k: jax.random.normal(k, (n,)))
+    times = _medians({"uniform": lambda: ju(jkey), "normal": lambda: jn(jkey)}, repeats)
+    rows.append({"impl": f"jax.random ({jax.config.jax_default_prng_impl})", "n": n, **times})
+    return rows
+
+
+def where_time_goes(cuda: str, sizes: dict[str, str], repeats: int) -> dict[str, Any]:
+    """Warm ``materialize`` on CUDA: with and without windows, and a profile.
+
+    Windows (``WHOLE_FROM``) save CPU compiles; on a GPU each window is one more
+    dispatch. The profile lists the functions with the most own time over two calls.
+    """
+    import cProfile
+    import pstats
+
+    from xinit.adapters import _generate
+    from xinit.adapters.torch import materialize, meta_init
+
+    out: dict[str, Any] = {}
+    for name, size in sizes.items():
+
+        def xi(name: str = name, size: str = size) -> None:
+            with meta_init():
+                m = models.torch_model(name, size)
+            materialize(m, "torch", seed=0, device=cuda)
+
+        reps = repeats if name != "llama7b" else max(1, repeats // 2)
+        entry: dict[str, Any] = {"windows": _medians({"xinit": xi}, reps)["xinit"]}
+        whole_from = _generate.WHOLE_FROM
+        _generate.WHOLE_FROM = 0  # every tensor whole: one dispatch per parameter
+        try:
+            entry["whole"] = _medians({"xinit": xi}, reps)["xinit"]
+        finally:
+            _generate.WHOLE_FROM = whole_from
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(2):
+            xi()
+            _sync()
+        profile.disable()
+        stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+        top = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:12]
+        entry["profile"] = [
+            {
+                "function": f"{Path(f).name}:{line}({fn})",
+                "calls": int(nc),
+                "own_s": tt / 2,
+                "cumulative_s": ct / 2,
+            }
+            for (f, line, fn), (cc, nc, tt, ct, _) in top
+        ]
+        out[name] = entry
+        _release()
+        print(f"where time goes {name}: {entry['windows']:.3f} / {entry['whole']:.3f}", flush=True)
+    return out
+
+
 def _gpu_peak(gpu: jax.Device) -> int | None:
     stats = gpu.memory_stats() or {}
     return stats.get("peak_bytes_in_use")
@@ -326,7 +405,10 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="small, with the CPU as the GPU")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["models", "identity", "raw"]
+        "--skip",
+        action="append",
+        default=[],
+        choices=["models", "identity", "raw", "impls", "time"],
     )
     args = parser.parse_args()
     if args.render:
@@ -365,6 +447,10 @@ def main() -> None:
         ),
         "identity": lambda: identity(cpu, gpu, args.smoke),
         "raw": lambda: raw(gpu, cuda, SMOKE_SIZES if args.smoke else SIZES, args.repeats),
+        "impls": lambda: impls(gpu, (SMOKE_SIZES if args.smoke else SIZES)[-1], args.repeats),
+        "time": lambda: where_time_goes(
+            cuda, SMOKE_MODELS if args.smoke else {"gpt2": "full", "llama7b": "full"}, args.repeats
+        ),
     }
     for name, run in sections.items():
         if name in args.skip:
