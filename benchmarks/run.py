@@ -23,7 +23,9 @@ Every measurement that needs a fresh process runs in one (``_case.py`` and
 ``_raw.py`` are the child scripts); comparisons are side by side in the same
 run and reported as ratios to the peer, with medians over repeats.
 A full run writes into docs/; ``--quick`` and ``--only`` runs write into a
-temporary directory unless ``--out-dir`` is given.
+temporary directory unless ``--out-dir`` is given. GPU results come from
+``gpu.py`` (run on a machine with an NVIDIA GPU); their section, rendered from
+``docs/benchmarks-gpu.json``, is kept when this script rewrites benchmarks.md.
 """
 
 from __future__ import annotations
