@@ -773,6 +773,14 @@ def gpu_section(results: dict[str, Any]) -> list[str]:
         "compilation cache is off, so a cold call compiles.",
         "",
     ]
+    if "merged" in meta:
+        later = meta["merged"]
+        lines += [
+            f"Sections added by a later run ({later['date']}, `--merge`, same machine kind and "
+            f"versions: {', '.join(f'{k} {v}' for k, v in later['versions'].items())}) are "
+            "marked below.",
+            "",
+        ]
     if meta.get("smoke"):
         lines += ["**Smoke run** (`--smoke`): JAX's CPU stands in for the GPU; not results.", ""]
     for name, error in results.get("errors", {}).items():
@@ -916,6 +924,48 @@ def gpu_section(results: dict[str, Any]) -> list[str]:
             rows,
         )
         lines.append("")
+    fl = results.get("flax")
+    if fl:
+        lines += [
+            "### Flax on the GPU" + (" (later run)" if "merged" in meta else ""),
+            "",
+            "The CPU harness's Flax methods (`_case.py`) with JAX's default device the GPU: "
+            "cold is the first call of each method in the process (compiles included; "
+            "xinit's cache off), warm the median of interleaved calls. Ratio: xinit / Flax.",
+            "",
+        ]
+        rows = []
+        for name, e in fl.items():
+            for peer, ours, label in (
+                ("flax_linen_init", "xinit_init_linen", "`init_linen` vs `jax.jit(model.init)`"),
+                ("flax_nnx_construct", "xinit_init_nnx", "`init_nnx` vs eager nnx construction"),
+            ):
+                rows.append(
+                    [
+                        f"{models_name(name)} ({e['size']})",
+                        label,
+                        _s(e["cold"][ours]),
+                        _s(e["cold"][peer]),
+                        _x(_div(e["cold"][ours], e["cold"][peer])),
+                        _ms(e["warm"][ours]),
+                        _ms(e["warm"][peer]),
+                        _x(_div(e["warm"][ours], e["warm"][peer])),
+                    ]
+                )
+        lines += _table(
+            [
+                "model",
+                "xinit vs Flax",
+                "xinit cold (s)",
+                "Flax cold (s)",
+                "ratio",
+                "xinit warm (ms)",
+                "Flax warm (ms)",
+                "ratio",
+            ],
+            rows,
+        )
+        lines.append("")
     spent = results.get("time")
     if spent:
         lines += [
@@ -951,4 +1001,5 @@ def _gb(n: int | None) -> str:
 
 
 def models_name(name: str) -> str:
-    return {"gpt2": "GPT-2-small", "llama1b": "Llama 1B", "llama7b": "Llama 7B"}.get(name, name)
+    names = {"gpt2": "GPT-2-small", "resnet50": "ResNet-50", "llama1b": "Llama 1B"}
+    return {**names, "llama7b": "Llama 7B"}.get(name, name)

@@ -269,6 +269,27 @@ def impls(gpu: jax.Device, n: int, repeats: int) -> list[dict[str, Any]]:
     return rows
 
 
+#: Flax's own initialization and xinit's, as run.py's harness measures them (``_case.py``).
+FLAX_METHODS = ("flax_linen_init", "xinit_init_linen", "flax_nnx_construct", "xinit_init_nnx")
+
+
+def flax_runs(sizes: dict[str, str], repeats: int) -> dict[str, Any]:
+    """GPT-2-small and ResNet-50 in Flax on the GPU (JAX's default device): cold (the
+    first call of each method in this process, compiles included) and warm medians."""
+    import _case
+
+    out: dict[str, Any] = {}
+    for name, size in sizes.items():
+        prepared = {m: _case.METHODS[m].prepare(name, size) for m in FLAX_METHODS}
+        entry: dict[str, Any] = {"size": size, "cold": {m: _timed(f) for m, f in prepared.items()}}
+        _release()
+        entry["warm"] = _medians(prepared, repeats)
+        out[name] = entry
+        _release()
+        print(f"flax {name}: {entry}", flush=True)
+    return out
+
+
 def where_time_goes(cuda: str, sizes: dict[str, str], repeats: int) -> dict[str, Any]:
     """Warm ``materialize`` on CUDA: with and without windows, and a profile.
 
@@ -408,7 +429,10 @@ def main() -> None:
         "--skip",
         action="append",
         default=[],
-        choices=["models", "identity", "raw", "impls", "time"],
+        choices=["models", "identity", "raw", "impls", "flax", "time"],
+    )
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the sections of an existing --json not run now"
     )
     args = parser.parse_args()
     if args.render:
@@ -433,6 +457,9 @@ def main() -> None:
             "repeats": args.repeats,
         }
     }
+    if args.merge and args.json.exists():
+        earlier = json.loads(args.json.read_text())
+        results = {**earlier, "meta": {**earlier["meta"], "merged": results["meta"]}}
     t0 = time.perf_counter()
 
     def save() -> None:
@@ -448,6 +475,9 @@ def main() -> None:
         "identity": lambda: identity(cpu, gpu, args.smoke),
         "raw": lambda: raw(gpu, cuda, SMOKE_SIZES if args.smoke else SIZES, args.repeats),
         "impls": lambda: impls(gpu, (SMOKE_SIZES if args.smoke else SIZES)[-1], args.repeats),
+        "flax": lambda: flax_runs(
+            {"gpt2": "quick"} if args.smoke else {"gpt2": "full", "resnet50": "full"}, args.repeats
+        ),
         "time": lambda: where_time_goes(
             cuda, SMOKE_MODELS if args.smoke else {"gpt2": "full", "llama7b": "full"}, args.repeats
         ),
