@@ -776,8 +776,8 @@ def gpu_section(results: dict[str, Any]) -> list[str]:
     if "merged" in meta:
         later = meta["merged"]
         lines += [
-            f"Sections added by a later run ({later['date']}, `--merge`, same machine kind and "
-            f"versions: {', '.join(f'{k} {v}' for k, v in later['versions'].items())}) are "
+            f"Sections added by a later run ({later['date']}, `--merge`, {later['gpu']}; "
+            f"{', '.join(f'{k} {v}' for k, v in later['versions'].items())}) are "
             "marked below.",
             "",
         ]
