@@ -761,14 +761,29 @@ def _rel(r: dict[str, Any]) -> str:
 
 def gpu_section(results: dict[str, Any]) -> list[str]:
     """The GPU results as Markdown lines."""
+    lines = _gpu_header(results)
+    parts = (
+        ("identity", _gpu_identity),
+        ("raw", _gpu_raw),
+        ("impls", _gpu_impls),
+        ("models", _gpu_models),
+        ("flax", _gpu_flax),
+        ("time", _gpu_time),
+    )
+    for name, render in parts:
+        if results.get(name):
+            lines += render(results[name], results["meta"])
+    return lines
+
+
+def _gpu_header(results: dict[str, Any]) -> list[str]:
     meta = results["meta"]
-    v = meta["versions"]
     lines = [
         f"## GPU: {meta['torch_device']}",
         "",
         f"Measured {meta['date']} with `{meta['command']}` (one process; about "
         f"{meta.get('duration_s', 0) / 60:.0f} min), {meta['cores']} CPU cores; "
-        + ", ".join(f"{k} {val}" for k, val in v.items())
+        + _versions(meta)
         + ". JAX's GPU memory is not preallocated, so torch and JAX share the card; xinit's "
         "compilation cache is off, so a cold call compiles.",
         "",
@@ -777,222 +792,176 @@ def gpu_section(results: dict[str, Any]) -> list[str]:
         later = meta["merged"]
         lines += [
             f"Sections added by a later run ({later['date']}, `--merge`, {later['gpu']}; "
-            f"{', '.join(f'{k} {v}' for k, v in later['versions'].items())}) are "
-            "marked below.",
+            f"{_versions(later)}) are marked below.",
             "",
         ]
     if meta.get("smoke"):
         lines += ["**Smoke run** (`--smoke`): JAX's CPU stands in for the GPU; not results.", ""]
     for name, error in results.get("errors", {}).items():
         lines += [f"**The {name} section failed**: `{error}`", ""]
-    ident = results.get("identity")
-    if ident:
-        lines += [
-            "### The same values on CPU and GPU",
-            "",
-            "Every initializer generated from the same key on JAX's CPU device and on the GPU, "
-            "compared bit for bit (windows: 4096 values from a third of the way in).",
-            "",
+    return lines
+
+
+def _versions(meta: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+
+
+def _gpu_identity(ident: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    lines = [
+        "### The same values on CPU and GPU",
+        "",
+        "Every initializer generated from the same key on JAX's CPU device and on the GPU, "
+        "compared bit for bit (windows: 4096 values from a third of the way in).",
+        "",
+    ]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for c in ident["cases"]:
+        groups.setdefault((c["impl"], c["dtype"]), []).append(c)
+    rows = []
+    for (impl, dtype), cases in groups.items():
+        same = sum(1 for c in cases if not c["whole"]["differ"])
+        wins = [c for c in cases if "window" in c]
+        wsame = sum(1 for c in wins if not c["window"]["differ"])
+        windows = f"{wsame} of {len(wins)}" if wins else ""
+        rows.append([impl, dtype, f"{same} of {len(cases)}", windows, _differing(cases, "whole")])
+    header = ["implementation", "dtype", "bit-identical", "windows identical", "differing"]
+    lines += [*_table(header, rows), ""]
+    adapters = (
+        ("torch `materialize`, `cpu` vs `cuda`", "torch_materialize"),
+        ("Flax `init_linen`, JAX default device CPU vs GPU", "flax_init_linen"),
+    )
+    rows = [
+        [
+            label,
+            f"{r['tensors'] - r['tensors_differ']} of {r['tensors']}",
+            f"{r['values_differ']:,} of {r['values']:,}",
+            str(r["max_ulp"]),
         ]
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for c in ident["cases"]:
-            groups.setdefault((c["impl"], c["dtype"]), []).append(c)
-        rows = []
-        for (impl, dtype), cases in groups.items():
-            same = sum(1 for c in cases if not c["whole"]["differ"])
-            wins = [c for c in cases if "window" in c]
-            wsame = sum(1 for c in wins if not c["window"]["differ"])
-            rows.append(
-                [
-                    impl,
-                    dtype,
-                    f"{same} of {len(cases)}",
-                    f"{wsame} of {len(wins)}" if wins else "",
-                    _differing(cases, "whole"),
-                ]
-            )
-        lines += _table(
-            ["implementation", "dtype", "bit-identical", "windows identical", "differing"], rows
-        )
-        lines.append("")
-        adapter_rows = []
-        for label, key in (
-            ("torch `materialize`, `cpu` vs `cuda`", "torch_materialize"),
-            ("Flax `init_linen`, JAX default device CPU vs GPU", "flax_init_linen"),
-        ):
-            r = ident.get(key)
-            if r:
-                adapter_rows.append(
-                    [
-                        label,
-                        f"{r['tensors'] - r['tensors_differ']} of {r['tensors']}",
-                        f"{r['values_differ']:,} of {r['values']:,}",
-                        str(r["max_ulp"]),
-                    ]
-                )
-        lines += ["GPT-2-small through the adapters (seed 0, the `torch` scheme):", ""]
-        lines += _table(
-            ["adapter", "tensors identical", "values differing", "max ulp"], adapter_rows
-        )
-        lines.append("")
-    raw = results.get("raw")
-    if raw:
+        for label, key in adapters
+        if (r := ident.get(key))
+    ]
+    lines += ["GPT-2-small through the adapters (seed 0, the `torch` scheme):", ""]
+    header = ["adapter", "tensors identical", "values differing", "max ulp"]
+    return [*lines, *_table(header, rows), ""]
+
+
+def _gpu_raw(raw: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Raw generation on the GPU (float32)",
+        "",
+        "Medians of interleaved, synchronized calls; torch allocates its tensor in the "
+        "timed call, as xinit and JAX do. Speed-up = peer time / xinit time.",
+        "",
+    ]
+    rows = [
+        [
+            _n(r["n"]),
+            r["dist"],
+            *(_ms(r[k]) for k in ("xinit", "torch", "jax")),
+            _x(_div(r["torch"], r["xinit"])),
+            _x(_div(r["jax"], r["xinit"])),
+        ]
+        for r in raw
+    ]
+    header = ["values", "distribution", "xinit (ms)", "torch.nn.init (ms)"]
+    header += ["jax.nn.initializers (ms)", "vs torch", "vs jax"]
+    return [*lines, *_table(header, rows), ""]
+
+
+def _gpu_impls(impls: list[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
+    rows = [[r["impl"], _n(r["n"]), _ms(r["uniform"]), _ms(r["normal"])] for r in impls]
+    header = ["implementation", "values", "uniform (ms)", "normal (ms)"]
+    lines = ["xinit's PRNG implementations on the GPU, float32, medians:", ""]
+    return [*lines, *_table(header, rows), ""]
+
+
+def _cold_warm(e: dict[str, Any], ours: str, peer: str) -> list[str]:
+    """Cold seconds, warm milliseconds, and xinit's ratio to the peer for each."""
+    cold, warm = e["cold"], e["warm"]
+    return [
+        _s(cold[ours]),
+        _s(cold[peer]),
+        _x(_div(cold[ours], cold[peer])),
+        _ms(warm[ours]),
+        _ms(warm[peer]),
+        _x(_div(warm[ours], warm[peer])),
+    ]
+
+
+def _cold_warm_header(ours: str, peer: str) -> list[str]:
+    cold = [f"{ours} cold (s)", f"{peer} cold (s)", "ratio"]
+    return [*cold, f"{ours} warm (ms)", f"{peer} warm (ms)", "ratio"]
+
+
+def _gpu_models(mods: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Models on CUDA",
+        "",
+        'PyTorch constructing the module under `torch.device("cuda")` (its default init '
+        'runs on the GPU) against xinit `materialize(meta_init() model, "torch", '
+        'device="cuda")`. Cold: the first call in the process (xinit compiles its '
+        "programs). Warm: medians of interleaved calls. Peak memory: torch's allocator "
+        "while it constructs; JAX's peak bytes in use over the process so far.",
+        "",
+    ]
+    rows = [
+        [
+            f"{models_name(name)} ({e['size']})",
+            f"{e['params'] / 1e6:,.0f}M in {e['tensors']} tensors",
+            *_cold_warm(e, "xinit", "torch"),
+            _gb(e.get("torch_peak")),
+            _gb(e.get("jax_peak")),
+            _gb(e["params"] * 4),
+        ]
+        for name, e in mods.items()
+    ]
+    header = ["model", "parameters", *_cold_warm_header("xinit", "torch")]
+    header += ["torch peak", "JAX peak", "fp32 bytes"]
+    return [*lines, *_table(header, rows), ""]
+
+
+def _gpu_flax(fl: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Flax on the GPU" + (" (later run)" if "merged" in meta else ""),
+        "",
+        "The CPU harness's Flax methods (`_case.py`) with JAX's default device the GPU: "
+        "cold is the first call of each method in the process (compiles included; "
+        "xinit's cache off), warm the median of interleaved calls. Ratio: xinit / Flax.",
+        "",
+    ]
+    pairs = (
+        ("flax_linen_init", "xinit_init_linen", "`init_linen` vs `jax.jit(model.init)`"),
+        ("flax_nnx_construct", "xinit_init_nnx", "`init_nnx` vs eager nnx construction"),
+    )
+    rows = [
+        [f"{models_name(name)} ({e['size']})", label, *_cold_warm(e, ours, peer)]
+        for name, e in fl.items()
+        for peer, ours, label in pairs
+    ]
+    header = ["model", "xinit vs Flax", *_cold_warm_header("xinit", "Flax")]
+    return [*lines, *_table(header, rows), ""]
+
+
+def _gpu_time(spent: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Where warm `materialize` spends its time on CUDA",
+        "",
+        "Medians of warm calls with xinit's windows for small tensors (the default) and "
+        "with every tensor generated whole (`WHOLE_FROM = 0`), and the functions with the "
+        "most own time in a profile of two calls (per call):",
+        "",
+    ]
+    for name, e in spent.items():
         lines += [
-            "### Raw generation on the GPU (float32)",
-            "",
-            "Medians of interleaved, synchronized calls; torch allocates its tensor in the "
-            "timed call, as xinit and JAX do. Speed-up = peer time / xinit time.",
+            f"**{models_name(name)}**: {_ms(e['windows'])} ms with windows, "
+            f"{_ms(e['whole'])} ms whole.",
             "",
         ]
         rows = [
-            [
-                _n(r["n"]),
-                r["dist"],
-                _ms(r["xinit"]),
-                _ms(r["torch"]),
-                _ms(r["jax"]),
-                _x(_div(r["torch"], r["xinit"])),
-                _x(_div(r["jax"], r["xinit"])),
-            ]
-            for r in raw
+            [f"`{p['function']}`", str(p["calls"] // 2), _ms(p["own_s"]), _ms(p["cumulative_s"])]
+            for p in e["profile"]
         ]
-        lines += _table(
-            [
-                "values",
-                "distribution",
-                "xinit (ms)",
-                "torch.nn.init (ms)",
-                "jax.nn.initializers (ms)",
-                "vs torch",
-                "vs jax",
-            ],
-            rows,
-        )
-        lines.append("")
-    rows = [
-        [r["impl"], _n(r["n"]), _ms(r["uniform"]), _ms(r["normal"])]
-        for r in results.get("impls", [])
-    ]
-    if rows:
-        lines += ["xinit's PRNG implementations on the GPU, float32, medians:", ""]
-        lines += _table(["implementation", "values", "uniform (ms)", "normal (ms)"], rows)
-        lines.append("")
-    mods = results.get("models")
-    if mods:
-        lines += [
-            "### Models on CUDA",
-            "",
-            'PyTorch constructing the module under `torch.device("cuda")` (its default init '
-            'runs on the GPU) against xinit `materialize(meta_init() model, "torch", '
-            'device="cuda")`. Cold: the first call in the process (xinit compiles its '
-            "programs). Warm: medians of interleaved calls. Peak memory: torch's allocator "
-            "while it constructs; JAX's peak bytes in use over the process so far.",
-            "",
-        ]
-        rows = []
-        for name, e in mods.items():
-            params = e["params"]
-            rows.append(
-                [
-                    f"{models_name(name)} ({e['size']})",
-                    f"{params / 1e6:,.0f}M in {e['tensors']} tensors",
-                    _s(e["cold"]["xinit"]),
-                    _s(e["cold"]["torch"]),
-                    _x(_div(e["cold"]["xinit"], e["cold"]["torch"])),
-                    _ms(e["warm"]["xinit"]),
-                    _ms(e["warm"]["torch"]),
-                    _x(_div(e["warm"]["xinit"], e["warm"]["torch"])),
-                    _gb(e.get("torch_peak")),
-                    _gb(e.get("jax_peak")),
-                    _gb(params * 4),
-                ]
-            )
-        lines += _table(
-            [
-                "model",
-                "parameters",
-                "xinit cold (s)",
-                "torch cold (s)",
-                "ratio",
-                "xinit warm (ms)",
-                "torch warm (ms)",
-                "ratio",
-                "torch peak",
-                "JAX peak",
-                "fp32 bytes",
-            ],
-            rows,
-        )
-        lines.append("")
-    fl = results.get("flax")
-    if fl:
-        lines += [
-            "### Flax on the GPU" + (" (later run)" if "merged" in meta else ""),
-            "",
-            "The CPU harness's Flax methods (`_case.py`) with JAX's default device the GPU: "
-            "cold is the first call of each method in the process (compiles included; "
-            "xinit's cache off), warm the median of interleaved calls. Ratio: xinit / Flax.",
-            "",
-        ]
-        rows = []
-        for name, e in fl.items():
-            for peer, ours, label in (
-                ("flax_linen_init", "xinit_init_linen", "`init_linen` vs `jax.jit(model.init)`"),
-                ("flax_nnx_construct", "xinit_init_nnx", "`init_nnx` vs eager nnx construction"),
-            ):
-                rows.append(
-                    [
-                        f"{models_name(name)} ({e['size']})",
-                        label,
-                        _s(e["cold"][ours]),
-                        _s(e["cold"][peer]),
-                        _x(_div(e["cold"][ours], e["cold"][peer])),
-                        _ms(e["warm"][ours]),
-                        _ms(e["warm"][peer]),
-                        _x(_div(e["warm"][ours], e["warm"][peer])),
-                    ]
-                )
-        lines += _table(
-            [
-                "model",
-                "xinit vs Flax",
-                "xinit cold (s)",
-                "Flax cold (s)",
-                "ratio",
-                "xinit warm (ms)",
-                "Flax warm (ms)",
-                "ratio",
-            ],
-            rows,
-        )
-        lines.append("")
-    spent = results.get("time")
-    if spent:
-        lines += [
-            "### Where warm `materialize` spends its time on CUDA",
-            "",
-            "Medians of warm calls with xinit's windows for small tensors (the default) and "
-            "with every tensor generated whole (`WHOLE_FROM = 0`), and the functions with the "
-            "most own time in a profile of two calls (per call):",
-            "",
-        ]
-        for name, e in spent.items():
-            lines += [
-                f"**{models_name(name)}**: {_ms(e['windows'])} ms with windows, "
-                f"{_ms(e['whole'])} ms whole.",
-                "",
-            ]
-            prof = [
-                [
-                    f"`{p['function']}`",
-                    str(p["calls"] // 2),
-                    _ms(p["own_s"]),
-                    _ms(p["cumulative_s"]),
-                ]
-                for p in e["profile"]
-            ]
-            lines += _table(["function", "calls", "own (ms)", "cumulative (ms)"], prof)
-            lines.append("")
+        lines += [*_table(["function", "calls", "own (ms)", "cumulative (ms)"], rows), ""]
     return lines
 
 
