@@ -8,7 +8,10 @@ writes the results as JSON and adds (or replaces) their section in
 ``docs/benchmarks.md``; ``run.py`` keeps that section when it rewrites the file
 (it renders ``docs/benchmarks-gpu.json`` again), and ``--render`` only renders.
 ``--smoke`` runs everything small, with JAX's CPU device standing in for the GPU
-(a check of this script, not a result).
+(a check of this script, not a result). ``--merge`` adds the sections run now to
+an earlier ``--json`` (with ``--skip`` for the others). Where xinit is not
+installed (a device image with another jax: put ``xinit/`` and ``adapters/`` as
+``xinit/adapters`` on ``PYTHONPATH``), ``XINIT_SOURCE`` names the commit measured.
 
 What it measures, in one process (CUDA and JAX's GPU client started untimed):
 
