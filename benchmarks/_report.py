@@ -823,8 +823,14 @@ def _gpu_identity(ident: dict[str, Any], meta: dict[str, Any]) -> list[str]:
         wins = [c for c in cases if "window" in c]
         wsame = sum(1 for c in wins if not c["window"]["differ"])
         windows = f"{wsame} of {len(wins)}" if wins else ""
-        rows.append([impl, dtype, f"{same} of {len(cases)}", windows, _differing(cases, "whole")])
-    header = ["implementation", "dtype", "bit-identical", "windows identical", "differing"]
+        sliced = [c for c in wins if "window_vs_whole" in c]  # not in the first GPU run
+        ssame = sum(1 for c in sliced if not c["window_vs_whole"]["differ"])
+        on_gpu = f"{ssame} of {len(sliced)}" if sliced else "not measured" if wins else ""
+        rows.append(
+            [impl, dtype, f"{same} of {len(cases)}", windows, on_gpu, _differing(cases, "whole")]
+        )
+    header = ["implementation", "dtype", "bit-identical", "windows identical"]
+    header += ["GPU window = GPU slice", "differing"]
     lines += [*_table(header, rows), ""]
     adapters = (
         ("torch `materialize`, `cpu` vs `cuda`", "torch_materialize"),

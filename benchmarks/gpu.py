@@ -17,7 +17,8 @@ What it measures, in one process (CUDA and JAX's GPU client started untimed):
 
 - **Identity**: every initializer, shape, dtype and PRNG implementation in
   :data:`CASES`, generated with the same key on JAX's CPU device and on the GPU,
-  compared bit for bit, whole and as windows; GPT-2-small ``materialize`` on
+  compared bit for bit, whole and as windows (and, on the GPU, each window
+  against the slice of the whole array); GPT-2-small ``materialize`` on
   ``cpu`` and ``cuda``, and ``init_linen`` with JAX's default device on each.
 - **Raw generation** of float32 arrays on the GPU: xinit against ``torch.nn.init``
   on CUDA tensors (allocation included on both sides) and ``jax.nn.initializers``
@@ -128,7 +129,8 @@ def identity(cpu: jax.Device, gpu: jax.Device, smoke: bool) -> dict[str, Any]:
             return init(xinit.key(7, impl), shape, dtype=dtype)
 
         row = {"impl": impl, "dtype": dname, "init": name, "shape": list(shape)}
-        row["whole"] = _compare(_on(cpu, whole), _on(gpu, whole))
+        on_gpu = _on(gpu, whole)
+        row["whole"] = _compare(_on(cpu, whole), on_gpu)
         if init.position_stable and impl == "threefry4x32":
             start = int(np.prod(shape)) // 3
 
@@ -137,7 +139,11 @@ def identity(cpu: jax.Device, gpu: jax.Device, smoke: bool) -> dict[str, Any]:
             ) -> Any:
                 return init.window(xinit.key(7, "threefry4x32"), shape, start, 4096, dtype=dtype)
 
-            row["window"] = _compare(_on(cpu, window), _on(gpu, window))
+            gpu_window = _on(gpu, window)
+            row["window"] = _compare(_on(cpu, window), gpu_window)
+            # and on the GPU alone: the window is the slice of the whole array
+            inside = on_gpu.ravel()[start : start + 4096]  # a window may run past the end
+            row["window_vs_whole"] = _compare(gpu_window[: inside.size], inside)
         rows.append(row)
     return {"cases": rows, **_adapters(cpu, gpu, smoke)}
 
