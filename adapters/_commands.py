@@ -10,7 +10,7 @@ What the checks check:
 - **identical**: the parameter's values in PyTorch, linen and nnx, each brought
   to torch's layout (``xinit.adapters.flax.to_canonical``), have the same bytes.
 - **no copy**: a parameter generated whole (``xinit.adapters._generate.cuts``:
-  2**20 values or more, or not position-stable) must be JAX's buffer, handed
+  2**19 values or more, or not position-stable) must be JAX's buffer, handed
   over; a smaller one is copied from shared windows by design, and the column
   says ``windows``. Handed over means the memory was not allocated by torch. torch
   marks storage that wraps memory it did not allocate (``torch.from_dlpack``,

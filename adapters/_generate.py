@@ -40,7 +40,7 @@ _MAX_LISTED = 8
 
 #: Position-stable tensors of at least this many elements are generated whole, as one
 #: flat array (one program per element count, shared by every shape of that size).
-WHOLE_FROM = 1 << 20
+WHOLE_FROM = 1 << 19
 #: Smaller ones are cut into windows of these sizes (the smallest that holds the
 #: tensor, else the largest), so one program per (initializer, window size, dtype)
 #: serves every small tensor of a model.

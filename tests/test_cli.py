@@ -66,7 +66,7 @@ def test_demo_json_every_check_passes_and_matches_an_independent_init(capsys) ->
     for name, p in params.items():
         r = rows[name]
         assert r["identical"] is True and r["std_ok"] is True, r
-        # fewer than 2**20 values: windows, copied, unless one window is exactly the tensor
+        # fewer than 2**19 values: windows, copied, unless one window is exactly the tensor
         whole = p.numel() == 4096
         assert r["generated"] == ("whole" if whole else "windows") and r["no_copy"] is whole, r
         assert r["torch_shape"] == list(p.shape)
