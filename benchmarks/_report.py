@@ -785,7 +785,9 @@ def _gpu_header(results: dict[str, Any]) -> list[str]:
         f"{meta.get('duration_s', 0) / 60:.0f} min), {meta['cores']} CPU cores; "
         + _versions(meta)
         + ". JAX's GPU memory is not preallocated, so torch and JAX share the card; xinit's "
-        "compilation cache is off, so a cold call compiles.",
+        "compilation cache is off, so a cold call compiles. Tensors under "
+        # runs before the threshold was recorded used 2**20 (it became 2**19 in 34f40a8)
+         + _pow2(meta.get("whole_from", 2**20)) + " values came from windows.",
         "",
     ]
     if "merged" in meta:
@@ -800,6 +802,10 @@ def _gpu_header(results: dict[str, Any]) -> list[str]:
     for name, error in results.get("errors", {}).items():
         lines += [f"**The {name} section failed**: `{error}`", ""]
     return lines
+
+
+def _pow2(n: int) -> str:
+    return f"2**{n.bit_length() - 1}" if n > 0 and n & (n - 1) == 0 else f"{n:,}"
 
 
 def _versions(meta: dict[str, Any]) -> str:

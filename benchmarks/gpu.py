@@ -410,6 +410,13 @@ def _release() -> None:
         torch.cuda.empty_cache()
 
 
+def _whole_from() -> int:
+    """The adapters' window threshold: tensors under it are generated in windows."""
+    from xinit.adapters import _generate
+
+    return _generate.WHOLE_FROM
+
+
 def versions() -> dict[str, str]:
     import flax
 
@@ -464,6 +471,7 @@ def main() -> None:
             "cores": os.cpu_count(),
             "versions": versions(),
             "repeats": args.repeats,
+            "whole_from": _whole_from(),
         }
     }
     if args.merge and args.json.exists():
