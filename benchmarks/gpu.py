@@ -47,13 +47,13 @@ import gc
 import itertools
 import json
 import platform
-import statistics
 import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import _measure
 import _report
 import jax
 import jax.numpy as jnp
@@ -195,26 +195,28 @@ def _sync() -> None:
         torch.cuda.synchronize()
 
 
+def _synced(fn: Callable[[], Any]) -> Callable[[], None]:
+    """``fn`` that returns only once the GPU is done with its work (JAX's and torch's);
+    its result is dropped, so a model is freed as soon as it was timed."""
+
+    def call() -> None:
+        out = fn()
+        if isinstance(out, jax.Array):
+            out.block_until_ready()
+        _sync()
+
+    return call
+
+
 def _timed(fn: Callable[[], Any]) -> float:
-    _sync()
-    t = time.perf_counter()
-    out = fn()
-    if isinstance(out, jax.Array):
-        out.block_until_ready()
-    _sync()
-    return time.perf_counter() - t
+    """Seconds of one synchronized call (a cold call, when it is the first)."""
+    return _measure.timed(_synced(fn))[0]
 
 
 def _medians(contestants: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
-    """Interleaved rounds after one untimed call each: the median of each."""
-    for fn in contestants.values():
-        _timed(fn)
-    times: dict[str, list[float]] = {k: [] for k in contestants}
-    for _ in range(repeats):
-        for k, fn in contestants.items():
-            times[k].append(_timed(fn))
-            gc.collect()
-    return {k: statistics.median(v) for k, v in times.items()}
+    """Interleaved rounds after one untimed call each (``_measure.interleaved``): the median of each."""
+    synced = {k: _synced(fn) for k, fn in contestants.items()}
+    return {k: _measure.median(v) for k, v in _measure.interleaved(synced, repeats).items()}
 
 
 def raw(gpu: jax.Device, cuda: str, sizes: tuple[int, ...], repeats: int) -> list[dict[str, Any]]:
@@ -389,13 +391,7 @@ def model_runs(gpu: jax.Device, cuda: str, sizes: dict[str, str], repeats: int) 
         _release()
         reps = repeats if entry["params"] < 2e9 else max(1, repeats // 2)
 
-        def released(fn: Callable[[], Any]) -> Callable[[], Any]:
-            def call() -> None:
-                fn()  # the model is dropped at once; its memory goes back untimed
-
-            return call
-
-        entry["warm"] = _medians({"torch": released(construct), "xinit": released(xi)}, reps)
+        entry["warm"] = _medians({"torch": construct, "xinit": xi}, reps)
         entry["warm_repeats"] = reps
         _release()
         entry["jax_peak"] = _gpu_peak(gpu)
